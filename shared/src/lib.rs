@@ -1,0 +1,16 @@
+//! meshroute-model: Istio's traffic API (VirtualService, DestinationRule,
+//! Gateway, ServiceEntry, WorkloadEntry) in Rust, with the Kubernetes objects
+//! analysis needs.
+//!
+//! - [`yaml`]: YAML/JSON streams in and out, with line numbers for every field path.
+//! - [`model`]: typed resources that keep unknown fields (lossless round trip).
+//! - [`load`]: files/directories/strings → [`load::Resource`]s + diagnostics.
+//! - [`diag`]: the diagnostic type every check reports.
+//!
+//! No proxy-wasm, no leptos: this crate builds for native, `wasm32-wasip1`
+//! (the Envoy filter) and `wasm32-unknown-unknown` (the browser editor).
+
+pub mod diag;
+pub mod yaml;
+
+pub use diag::{Diagnostic, Level};
