@@ -6,11 +6,23 @@
 //! - [`model`]: typed resources that keep unknown fields (lossless round trip).
 //! - [`load`]: files/directories/strings → [`load::Resource`]s + diagnostics.
 //! - [`diag`]: the diagnostic type every check reports.
+//! - [`host`], [`duration`]: Istio's host-name and duration rules.
 //!
 //! No proxy-wasm, no leptos: this crate builds for native, `wasm32-wasip1`
 //! (the Envoy filter) and `wasm32-unknown-unknown` (the browser editor).
 
+pub mod analyze;
+pub mod check;
 pub mod diag;
+pub mod duration;
+pub mod engine;
+pub mod host;
+pub mod lint;
+pub mod load;
+pub mod model;
+pub mod validate;
 pub mod yaml;
 
 pub use diag::{Diagnostic, Level};
+pub use check::{check, CheckOptions};
+pub use load::{load_path, load_str, Document, Kind, Loaded, Resource, Spec};

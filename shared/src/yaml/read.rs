@@ -47,6 +47,8 @@ pub fn parse_stream(text: &str, limits: Limits) -> Vec<Result<ParsedDocument, Ya
     let mut out = Vec::new();
     for (first_line, chunk) in split_documents(text) {
         match parse_document(&chunk, limits) {
+            // An empty document (`---` alone) reads as null: there is nothing in it.
+            Ok(Some(doc)) if doc.value.is_null() => {}
             Ok(Some(mut doc)) => {
                 doc.positions.shift(first_line - 1);
                 doc.line += first_line - 1;

@@ -1,0 +1,74 @@
+//! Istio's `istioctl analyze` test suite: for every case of
+//! `corpus/analyzers/expectations.yaml`, analyzing the case's files together reports
+//! every expected (code, resource), and none of the analyzer's codes that Istio does not.
+
+mod common;
+
+use meshroute_model::yaml::{parse_stream, Limits};
+use meshroute_model::{check, load_str, Loaded};
+use std::collections::BTreeSet;
+
+/// Cases that must pass; raise it as analyzers grow, never lower it.
+const MIN_PASSING: usize = 0;
+
+/// The codes each Istio analyzer emits (its no-false-positive scope).
+fn analyzer_codes(analyzer: &str) -> &'static [&'static str] {
+    match analyzer {
+        "gateway.IngressGatewayPortAnalyzer" => &["IST0101", "IST0162"],
+        "gateway.ConflictingGatewayAnalyzer" => &["IST0145"],
+        "gateway.CertificateAnalyzer" => &["IST0138"],
+        "virtualservice.ConflictingMeshGatewayHostsAnalyzer" => &["IST0109"],
+        "virtualservice.DestinationHostAnalyzer" => &["IST0101", "IST0112", "IST0140"],
+        "virtualservice.DestinationRuleAnalyzer" => &["IST0101"],
+        "virtualservice.GatewayAnalyzer" => &["IST0101", "IST0132"],
+        "destinationrule.CaCertificateAnalyzer" => &["IST0128", "IST0129"],
+        "destinationrule.PodNotSelectedAnalyzer" => &["IST0173", "IST0174"],
+        a if a.starts_with("schemaValidation") => &["IST0130", "IST0131"],
+        other => panic!("unknown analyzer {other}"),
+    }
+}
+
+#[test]
+fn analyzer_cases_match_istio() {
+    let Some(dir) = common::corpus_dir("analyzers") else { return };
+    let text = std::fs::read_to_string(dir.join("expectations.yaml")).unwrap();
+    let cases = parse_stream(&text, Limits::default()).remove(0).unwrap().value;
+    let cases = cases.as_array().unwrap();
+    let mut passed = 0;
+    let mut report = Vec::new();
+    for case in cases {
+        let name = case["case"].as_str().unwrap();
+        let analyzer = case["analyzer"].as_str().unwrap();
+        let codes = analyzer_codes(analyzer);
+        let mut loaded = Loaded::default();
+        for f in case["files"].as_array().unwrap() {
+            let f = f.as_str().unwrap();
+            let body = std::fs::read_to_string(dir.join(f)).unwrap();
+            loaded.extend(load_str(&body, Some(f)));
+        }
+        let diags = check::check(&loaded, &check::CheckOptions::default());
+        let got: BTreeSet<(String, String)> = diags
+            .iter()
+            .filter(|d| codes.contains(&d.code.as_str()))
+            .map(|d| (d.code.clone(), d.resource.clone()))
+            .collect();
+        let want: BTreeSet<(String, String)> = case["expect"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["code"].as_str().unwrap().to_owned(), e["resource"].as_str().unwrap().to_owned()))
+            .collect();
+        let missing: Vec<_> = want.difference(&got).collect();
+        let extra: Vec<_> = got.difference(&want).collect();
+        if missing.is_empty() && extra.is_empty() {
+            passed += 1;
+            report.push(format!("PASS {name}"));
+        } else {
+            report.push(format!("FAIL {name} ({analyzer}): missing {missing:?}, unexpected {extra:?}"));
+        }
+    }
+    println!("{}", report.join("\n"));
+    println!("analyzer conformance: {passed}/{} cases pass", cases.len());
+    assert!(cases.len() >= 30);
+    assert!(passed >= MIN_PASSING, "{passed}/{} pass, below the floor of {MIN_PASSING}", cases.len());
+}
