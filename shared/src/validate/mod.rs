@@ -6,6 +6,7 @@
 //! Validation never stops at the first problem: it returns all of them, each
 //! with the field path (`spec.http[0].route[1].weight`) and line.
 
+pub mod common;
 mod destination_rule;
 mod gateway;
 mod service_entry;
