@@ -104,6 +104,8 @@ impl fmt::Display for Kind {
 
 /// The typed body of a resource. For Istio kinds it is the `spec`; for
 /// Kubernetes kinds the whole object minus apiVersion/kind/metadata.
+// Resources live boxed inside `Document`, so the variants' size spread costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Spec {
     VirtualService(model::VirtualService),
@@ -604,7 +606,8 @@ fn report_unknown_fields(raw: &Value, resource: &Resource, out: &mut Loaded) {
     let mut unknown = Vec::new();
     diff_paths(raw, &known, "", &mut unknown);
     for path in unknown {
-        if path == "status" {
+        // `status` and Kubernetes' own metadata (resourceVersion, uid, …) are not spec fields.
+        if path == "status" || path.starts_with("metadata") {
             continue;
         }
         out.diagnostics.push(resource.diag(
