@@ -13,8 +13,10 @@
 
 pub mod analyze;
 pub mod check;
+pub mod cluster;
 pub mod diag;
 pub mod duration;
+pub mod envoy;
 pub mod engine;
 pub mod host;
 pub mod lint;

@@ -1,0 +1,3 @@
+//! Envoy configuration rendering (`meshroute render`): bootstrap, listeners,
+//! clusters from ServiceEntries/WorkloadEntries and DestinationRules, the wasm
+//! filter, and native Envoy routes for `--native`.
