@@ -27,4 +27,4 @@ pub mod yaml;
 
 pub use diag::{Diagnostic, Level};
 pub use check::{check, CheckOptions};
-pub use load::{load_path, load_str, Document, Kind, Loaded, Resource, Spec};
+pub use load::{load_path, load_str, load_values, Document, Kind, Loaded, Resource, Spec};

@@ -367,6 +367,22 @@ pub fn load_str(text: &str, file: Option<&str>) -> Loaded {
     out
 }
 
+/// Loads already-parsed JSON objects (e.g. the filter's plugin configuration, which
+/// is JSON and skips the YAML reader). `file` names the input in diagnostics; there
+/// are no line numbers.
+pub fn load_values(values: impl IntoIterator<Item = Value>, file: Option<&str>) -> Loaded {
+    let mut out = Loaded::default();
+    for value in values {
+        let source = Source {
+            file: file.map(str::to_owned),
+            line: 0,
+            positions: Positions::default(),
+        };
+        load_value(value, source, &mut out);
+    }
+    out
+}
+
 /// Loads a file, or every `.yaml`/`.yml`/`.json` file below a directory (sorted), or stdin for `-`.
 pub fn load_path(path: &Path) -> Loaded {
     if path.as_os_str() == "-" {
