@@ -164,11 +164,12 @@ impl Resource {
         message: impl Into<String>,
     ) -> Diagnostic {
         let path = path.into();
-        let line = self.source.line_of(&path);
+        // Line 0 means "no line known" (input that was not YAML text).
+        let line = Some(self.source.line_of(&path)).filter(|l| *l > 0);
         Diagnostic::new(code, level, message)
             .with_resource(self.display_name())
             .with_path(path)
-            .at(self.source.file.as_deref(), Some(line))
+            .at(self.source.file.as_deref(), line)
     }
 
     pub fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
