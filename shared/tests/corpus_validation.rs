@@ -9,7 +9,7 @@ use meshroute_model::yaml::{parse_stream, to_yaml, Limits};
 use meshroute_model::{check, load_str, Level};
 
 /// Cases that must pass; raise it as validation grows, never lower it.
-const MIN_PASSING: usize = 0;
+const MIN_PASSING: usize = 299;
 
 #[test]
 fn validation_cases_match_istio() {
