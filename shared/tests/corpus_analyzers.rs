@@ -5,11 +5,11 @@
 mod common;
 
 use meshroute_model::yaml::{parse_stream, Limits};
-use meshroute_model::{check, load_str, Loaded};
+use meshroute_model::{analyze, check, load_str, Loaded};
 use std::collections::BTreeSet;
 
 /// Cases that must pass; raise it as analyzers grow, never lower it.
-const MIN_PASSING: usize = 0;
+const MIN_PASSING: usize = 37;
 
 /// The codes each Istio analyzer emits (its no-false-positive scope).
 fn analyzer_codes(analyzer: &str) -> &'static [&'static str] {
@@ -46,7 +46,16 @@ fn analyzer_cases_match_istio() {
             let body = std::fs::read_to_string(dir.join(f)).unwrap();
             loaded.extend(load_str(&body, Some(f)));
         }
-        let diags = check::check(&loaded, &check::CheckOptions::default());
+        // Like Istio's TestAnalyzers, run only the case's analyzer: several analyzers
+        // report IST0101, and another one's IST0101 (e.g. a destination host missing
+        // from a gateway test's files) is not this case's concern. Schema validation
+        // (dupmatches) runs through the whole pipeline.
+        let opts = check::CheckOptions::default();
+        let ctx = analyze::Context::new(&loaded, &opts.default_namespace);
+        let diags = match analyze::run_analyzer(&ctx, analyzer) {
+            Some(diags) => diags,
+            None => check::check(&loaded, &opts),
+        };
         let got: BTreeSet<(String, String)> = diags
             .iter()
             .filter(|d| codes.contains(&d.code.as_str()))
