@@ -9,6 +9,7 @@
 pub mod common;
 mod destination_rule;
 mod gateway;
+mod net;
 mod service_entry;
 mod virtual_service;
 
