@@ -24,7 +24,7 @@ fn lacks_ca(tls: &ClientTLSSettings, dr: &DestinationRule) -> bool {
 /// `destinationrule.CaCertificateAnalyzer`: SIMPLE or MUTUAL TLS without
 /// `caCertificates`, for the whole destination (IST0128) or a port (IST0129).
 pub fn ca_certificates(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for r in ctx.of_kind(Kind::DestinationRule) {
+    for r in ctx.objects_of_kind(Kind::DestinationRule) {
         let Some(dr) = r.destination_rule() else {
             continue;
         };
@@ -88,7 +88,7 @@ pub fn ca_certificates(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 pub fn pod_not_selected(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let registry = ctx.services();
     let workloads = ctx.workloads();
-    for r in ctx.of_kind(Kind::DestinationRule) {
+    for r in ctx.objects_of_kind(Kind::DestinationRule) {
         let Some(dr) = r.destination_rule() else {
             continue;
         };

@@ -14,7 +14,7 @@ use crate::yaml::{join_index, join_key};
 fn gateways<'a, 'c>(
     ctx: &'c Context<'a>,
 ) -> impl Iterator<Item = (&'a Resource, &'a Gateway)> + 'c {
-    ctx.of_kind(Kind::Gateway)
+    ctx.objects_of_kind(Kind::Gateway)
         .filter_map(|r| r.gateway().map(|g| (r, g)))
 }
 

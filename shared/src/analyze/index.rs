@@ -151,7 +151,7 @@ impl<'a> ServiceRegistry<'a> {
             wildcards: Vec::new(),
             kube_by_namespace: HashMap::new(),
         };
-        for r in ctx.of_kind(Kind::ServiceEntry) {
+        for r in ctx.objects_of_kind(Kind::ServiceEntry) {
             let Some(se) = r.service_entry() else {
                 continue;
             };
@@ -187,7 +187,7 @@ impl<'a> ServiceRegistry<'a> {
                 pod_selector: None,
             });
         }
-        for r in ctx.of_kind(Kind::Service) {
+        for r in ctx.objects_of_kind(Kind::Service) {
             let Some(svc) = r.service() else { continue };
             let ns = ctx.namespace_of(r);
             let spec = svc.spec.as_ref();
@@ -384,7 +384,7 @@ impl<'a> DestinationRuleIndex<'a> {
     fn build(ctx: &Context<'a>) -> Self {
         let mut by_host: HashMap<String, Vec<RuleRef<'a>>> = HashMap::new();
         let mut subsets = HashSet::new();
-        for r in ctx.of_kind(Kind::DestinationRule) {
+        for r in ctx.objects_of_kind(Kind::DestinationRule) {
             let Some(dr) = r.destination_rule() else {
                 continue;
             };
@@ -478,7 +478,7 @@ pub struct Workloads<'a> {
 impl<'a> Workloads<'a> {
     fn build(ctx: &Context<'a>, nodes: &HashMap<String, BTreeMap<String, String>>) -> Self {
         let mut items = Vec::new();
-        for r in ctx.resources.iter().copied() {
+        for r in ctx.objects().iter().copied() {
             let (origin, labels, node_name) = match r.kind {
                 Kind::Pod => (
                     WorkloadOrigin::Pod(r),
@@ -646,7 +646,7 @@ pub struct GatewayIndex<'a> {
 impl<'a> GatewayIndex<'a> {
     fn build(ctx: &Context<'a>) -> Self {
         let mut istio = HashMap::new();
-        for r in ctx.of_kind(Kind::Gateway) {
+        for r in ctx.objects_of_kind(Kind::Gateway) {
             istio
                 .entry((ctx.namespace_of(r).to_owned(), r.name().to_owned()))
                 .or_insert(r);

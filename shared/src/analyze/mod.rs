@@ -16,6 +16,7 @@ pub mod index;
 pub mod virtualservice;
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use crate::diag::Diagnostic;
 use crate::load::{Kind, Loaded, Resource};
@@ -31,6 +32,7 @@ pub struct Context<'a> {
     /// Namespace of resources that do not name one.
     pub default_namespace: &'a str,
     pub resources: Vec<&'a Resource>,
+    live: OnceCell<Vec<&'a Resource>>,
     index: OnceCell<Index<'a>>,
 }
 
@@ -40,6 +42,7 @@ impl<'a> Context<'a> {
             loaded,
             default_namespace,
             resources: loaded.resources().collect(),
+            live: OnceCell::new(),
             index: OnceCell::new(),
         }
     }
@@ -47,6 +50,32 @@ impl<'a> Context<'a> {
     /// Resources of one kind, in input order.
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &'a Resource> + '_ {
         self.resources
+            .iter()
+            .copied()
+            .filter(move |r| r.kind == kind)
+    }
+
+    /// The objects Istio would see: of several resources with the same kind,
+    /// effective namespace and name, only the last one given (as applying the
+    /// files in order leaves it). In input order. The analyzers use these.
+    pub fn objects(&self) -> &[&'a Resource] {
+        self.live.get_or_init(|| {
+            let mut last: HashMap<(Kind, &str, &str), usize> = HashMap::new();
+            for (i, r) in self.resources.iter().enumerate() {
+                last.insert((r.kind, self.namespace_of(r), r.name()), i);
+            }
+            self.resources
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| last.get(&(r.kind, self.namespace_of(r), r.name())) == Some(i))
+                .map(|(_, r)| *r)
+                .collect()
+        })
+    }
+
+    /// [`Context::objects`] of one kind, in input order.
+    pub fn objects_of_kind(&self, kind: Kind) -> impl Iterator<Item = &'a Resource> + '_ {
+        self.objects()
             .iter()
             .copied()
             .filter(move |r| r.kind == kind)
@@ -191,6 +220,24 @@ mod tests {
         }
         assert!(run_analyzer(&ctx, "nope.Analyzer").is_none());
         assert!(run(&ctx).is_empty());
+    }
+
+    #[test]
+    fn later_resource_with_the_same_name_replaces_earlier_ones() {
+        let vs = |host: &str| {
+            format!("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: r\nspec:\n  hosts: [{host}]\n---\n")
+        };
+        let yaml = format!("{}{}", vs("a"), vs("b"));
+        let loaded = load_str(&yaml, None);
+        let ctx = Context::new(&loaded, "default");
+        assert_eq!(ctx.resources.len(), 2);
+        let live = ctx.objects();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].source.line, ctx.resources[1].source.line);
+        assert!(
+            run(&ctx).is_empty(),
+            "no IST0109 between two versions of one object"
+        );
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn mirror_destinations(vs: &VirtualService) -> Vec<Dest<'_>> {
 fn virtual_services<'a, 'c>(
     ctx: &'c Context<'a>,
 ) -> impl Iterator<Item = (&'a Resource, &'a VirtualService)> + 'c {
-    ctx.of_kind(Kind::VirtualService)
+    ctx.objects_of_kind(Kind::VirtualService)
         .filter_map(|r| r.virtual_service().map(|vs| (r, vs)))
 }
 
