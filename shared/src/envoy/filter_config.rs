@@ -1,0 +1,290 @@
+//! The meshroute filter's plugin configuration: the contract between `meshroute render`
+//! (which writes it into the bootstrap) and the proxy-wasm filter (which reads it in
+//! `on_configure`). Both sides use this one type.
+//!
+//! # Wire format
+//!
+//! Envoy hands the filter the `configuration` of its `envoy.extensions.filters.http.wasm.v3.Wasm`
+//! config, a `google.protobuf.StringValue` holding this JSON:
+//!
+//! ```json
+//! {
+//!   "settings": {
+//!     "gateway": "mesh",
+//!     "namespace": "default",
+//!     "cluster_header": "x-meshroute-cluster"
+//!   },
+//!   "resources": [
+//!     {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {...}, "spec": {...}},
+//!     ...
+//!   ]
+//! }
+//! ```
+//!
+//! - `settings.gateway`: `"mesh"` (sidecar semantics: VirtualServices whose `gateways` is empty or
+//!   contains `mesh`) or `"namespace/name"` of the Istio Gateway this Envoy plays.
+//! - `settings.namespace`: namespace of resources that name none, and the proxy's own namespace
+//!   (for `sourceNamespace` matches and short-name expansion).
+//! - `settings.cluster_header`: request header the filter writes the chosen cluster into. Every
+//!   rendered route is `route: {cluster_header: <this>}`, so the request goes to that cluster.
+//!   Cluster names come from [`crate::cluster::cluster_name`] (`outbound|PORT|SUBSET|FQDN`), and
+//!   the bootstrap defines every cluster a rule can name.
+//! - `resources`: the VirtualService, DestinationRule, ServiceEntry and WorkloadEntry objects as
+//!   JSON, exactly as [`crate::load::Resource::to_value`] writes them (plus, with `--gateway`,
+//!   that Gateway). Load them with [`FilterConfig::load`]. Kinds the filter does not use may be
+//!   ignored.
+//!
+//! All fields are optional (`{}` is valid: mesh, namespace `default`, header
+//! `x-meshroute-cluster`, no resources). Unknown fields are refused so a typo is not silently
+//! ignored.
+//!
+//! # What the rendered bootstrap provides around the filter
+//!
+//! The HTTP filter chain is `envoy.filters.http.wasm` (this filter) → `envoy.filters.http.fault`
+//! → `envoy.filters.http.router`. The filter acts by setting request headers that Envoy honours
+//! after it:
+//!
+//! | what | request header(s) the filter sets | honoured by |
+//! |---|---|---|
+//! | destination | `<cluster_header>: outbound\|PORT\|SUBSET\|FQDN` (absent → 404, like Istio's NR) | route `cluster_header` |
+//! | timeout (Istio default: none) | `x-envoy-upstream-rq-timeout-ms` (`0` = none) | router |
+//! | retries | `x-envoy-max-retries`, `x-envoy-retry-on`, `x-envoy-retriable-status-codes`, `x-envoy-upstream-rq-per-try-timeout-ms` | router |
+//! | no "previous hosts" retry predicate (consistent hash, `retryIgnorePreviousHosts: false`) | [`HEADER_NO_PREVIOUS_HOSTS`]`: 1` | selects a route without the predicate |
+//! | fault delay / abort (after the filter decided the percentage) | `x-envoy-fault-delay-request` (ms), `x-envoy-fault-abort-request` (HTTP status), `x-envoy-fault-abort-grpc-request` (gRPC status) | fault filter (`header_delay`/`header_abort`, 100%) |
+//!
+//! The route's retry policy has no `retry_on` of its own (Envoy ORs the route's `retry_on` with
+//! the header's), a `previous_hosts` host predicate and `host_selection_retry_max_attempts: 5`
+//! like Istio's default policy; its timeout is `0s` (Istio's "no timeout"). Without
+//! `x-envoy-retry-on` the router does not retry. Because clients could send these headers
+//! themselves, the filter must remove or overwrite every `x-envoy-fault-*`, `x-envoy-retry-*`,
+//! `x-envoy-max-retries`, `x-envoy-upstream-rq-*` header and the cluster header on every request.
+//! Mirrors, redirects, direct responses, rewrites, header operations and CORS are the filter's own
+//! work (mirrors as HTTP calls to the mirror's cluster, which the bootstrap defines).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::load::{load_values, Loaded};
+
+/// Default request header carrying the chosen cluster.
+pub const DEFAULT_CLUSTER_HEADER: &str = "x-meshroute-cluster";
+
+/// `settings.gateway` value for sidecar (mesh) semantics.
+pub const MESH_GATEWAY: &str = "mesh";
+
+/// Default namespace of resources that name none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Request header that, when present, selects the rendered route *without* Istio's
+/// `previous_hosts` retry host predicate (Istio drops it for consistent-hash destinations
+/// and for `retryIgnorePreviousHosts: false`).
+pub const HEADER_NO_PREVIOUS_HOSTS: &str = "x-meshroute-no-previous-hosts";
+
+/// Request headers the fault filter after the Wasm filter honours (`header_delay`/`header_abort`).
+pub const HEADER_FAULT_DELAY_MS: &str = "x-envoy-fault-delay-request";
+pub const HEADER_FAULT_ABORT_STATUS: &str = "x-envoy-fault-abort-request";
+pub const HEADER_FAULT_ABORT_GRPC_STATUS: &str = "x-envoy-fault-abort-grpc-request";
+
+/// Request headers the router honours for the filter's timeout and retry decisions.
+pub const HEADER_TIMEOUT_MS: &str = "x-envoy-upstream-rq-timeout-ms";
+pub const HEADER_PER_TRY_TIMEOUT_MS: &str = "x-envoy-upstream-rq-per-try-timeout-ms";
+pub const HEADER_MAX_RETRIES: &str = "x-envoy-max-retries";
+pub const HEADER_RETRY_ON: &str = "x-envoy-retry-on";
+pub const HEADER_RETRIABLE_STATUS_CODES: &str = "x-envoy-retriable-status-codes";
+
+/// The filter's plugin configuration. See the [module docs](self) for the contract.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    #[serde(default)]
+    pub settings: FilterSettings,
+    /// Istio objects as JSON (apiVersion, kind, metadata, spec).
+    #[serde(default)]
+    pub resources: Vec<Value>,
+}
+
+/// `settings` of [`FilterConfig`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSettings {
+    /// `"mesh"` or `"namespace/name"` of a Gateway.
+    #[serde(default = "default_gateway")]
+    pub gateway: String,
+    /// Namespace of resources that name none; the proxy's namespace.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Request header the filter writes the chosen cluster into.
+    #[serde(default = "default_cluster_header")]
+    pub cluster_header: String,
+}
+
+fn default_gateway() -> String {
+    MESH_GATEWAY.to_owned()
+}
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_owned()
+}
+fn default_cluster_header() -> String {
+    DEFAULT_CLUSTER_HEADER.to_owned()
+}
+
+impl Default for FilterSettings {
+    fn default() -> Self {
+        FilterSettings {
+            gateway: default_gateway(),
+            namespace: default_namespace(),
+            cluster_header: default_cluster_header(),
+        }
+    }
+}
+
+impl FilterSettings {
+    /// The Gateway as `(namespace, name)`, or `None` for the mesh.
+    pub fn gateway_ref(&self) -> Option<(&str, &str)> {
+        if self.gateway == MESH_GATEWAY {
+            return None;
+        }
+        Some(match self.gateway.split_once('/') {
+            Some((ns, name)) => (ns, name),
+            None => (self.namespace.as_str(), self.gateway.as_str()),
+        })
+    }
+}
+
+/// Why a plugin configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterConfigError {
+    #[error("plugin configuration is not valid JSON for meshroute: {0}")]
+    Json(String),
+    #[error("settings.cluster_header {0:?} is not a valid lower-case HTTP header name")]
+    ClusterHeader(String),
+    #[error("settings.gateway {0:?} must be \"mesh\" or \"namespace/name\"")]
+    Gateway(String),
+    #[error("settings.namespace must not be empty")]
+    Namespace,
+}
+
+impl FilterConfig {
+    /// Parses the plugin configuration bytes. Empty (or whitespace-only) input is the default.
+    pub fn from_slice(raw: &[u8]) -> Result<FilterConfig, FilterConfigError> {
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok(FilterConfig::default());
+        }
+        let value: Value =
+            serde_json::from_slice(raw).map_err(|e| FilterConfigError::Json(e.to_string()))?;
+        if !value.is_object() {
+            return Err(FilterConfigError::Json("expected a JSON object".into()));
+        }
+        let config: FilterConfig =
+            serde_json::from_value(value).map_err(|e| FilterConfigError::Json(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks the settings (the resources are checked when loaded).
+    pub fn check(&self) -> Result<(), FilterConfigError> {
+        let h = &self.settings.cluster_header;
+        let header_ok = !h.is_empty()
+            && h.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b)
+            });
+        if !header_ok {
+            return Err(FilterConfigError::ClusterHeader(h.clone()));
+        }
+        if self.settings.namespace.is_empty() {
+            return Err(FilterConfigError::Namespace);
+        }
+        let g = &self.settings.gateway;
+        let gateway_ok = g == MESH_GATEWAY
+            || match g.split_once('/') {
+                Some((ns, name)) => !ns.is_empty() && !name.is_empty() && !name.contains('/'),
+                None => !g.is_empty(),
+            };
+        if !gateway_ok {
+            return Err(FilterConfigError::Gateway(g.clone()));
+        }
+        Ok(())
+    }
+
+    /// The resources as typed [`crate::load::Resource`]s, with load diagnostics.
+    pub fn load(&self) -> Loaded {
+        load_values(self.resources.iter().cloned(), Some("plugin configuration"))
+    }
+
+    /// The JSON text Envoy passes to the filter.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn empty_config_is_the_default() {
+        for raw in [&b""[..], b"  \n", b"{}"] {
+            let c = FilterConfig::from_slice(raw).unwrap();
+            assert_eq!(c, FilterConfig::default());
+        }
+        let d = FilterConfig::default();
+        assert_eq!(d.settings.gateway, "mesh");
+        assert_eq!(d.settings.namespace, "default");
+        assert_eq!(d.settings.cluster_header, "x-meshroute-cluster");
+        assert_eq!(d.settings.gateway_ref(), None);
+    }
+
+    #[test]
+    fn round_trip_and_load() {
+        let c = FilterConfig {
+            settings: FilterSettings {
+                gateway: "istio-system/ingress".into(),
+                namespace: "prod".into(),
+                cluster_header: "x-route".into(),
+            },
+            resources: vec![json!({
+                "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                "metadata": {"name": "r"}, "spec": {"hosts": ["reviews"]}
+            })],
+        };
+        let text = c.to_json_string();
+        let back = FilterConfig::from_slice(text.as_bytes()).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(
+            back.settings.gateway_ref(),
+            Some(("istio-system", "ingress"))
+        );
+        let loaded = back.load();
+        assert_eq!(loaded.resources().count(), 1);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    }
+
+    #[test]
+    fn short_gateway_name_uses_the_namespace() {
+        let c = FilterConfig::from_slice(br#"{"settings": {"gateway": "gw", "namespace": "ns"}}"#)
+            .unwrap();
+        assert_eq!(c.settings.gateway_ref(), Some(("ns", "gw")));
+    }
+
+    #[test]
+    fn bad_configs_are_refused() {
+        for bad in [
+            &br#"nope"#[..],
+            br#"[]"#,
+            br#"{"cluster": "x"}"#,
+            br#"{"settings": {"cluster_header": "X-Upper"}}"#,
+            br#"{"settings": {"cluster_header": "a b"}}"#,
+            br#"{"settings": {"gateway": "a/b/c"}}"#,
+            br#"{"settings": {"namespace": ""}}"#,
+            br#"{"settings": {"typo": 1}}"#,
+            br#"{"resources": {}}"#,
+        ] {
+            assert!(
+                FilterConfig::from_slice(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+}
