@@ -189,14 +189,16 @@ pub fn conflicting_gateways(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             if conflicting.is_empty() {
                 continue;
             }
-            let names: Vec<&str> = conflicting.into_iter().collect();
+            let more = conflicting.len().saturating_sub(MAX_LISTED);
+            let names: Vec<&str> = conflicting.into_iter().take(MAX_LISTED).collect();
             out.push(g.r.diag(
                 codes::IST0145,
                 Level::Error,
                 join_key(&join_index("spec.servers", i), "hosts"),
                 format!(
-                    "Conflict with gateways {} (workload selector {}, port {port}, hosts {}).",
+                    "Conflict with gateways {}{} (workload selector {}, port {port}, hosts {}).",
                     names.join(","),
+                    and_more(more),
                     g.sel,
                     server.hosts.items().join(",")
                 ),
@@ -263,30 +265,65 @@ pub fn duplicate_certificates(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if uses.len() < 2 {
             continue;
         }
-        let mut reported: HashSet<(&str, usize, &str)> = HashSet::new();
-        for cur in uses {
-            for other in uses {
-                if cur.name == other.name || !selector_subset(&cur.selector, &other.selector) {
-                    continue;
+        // Gateways sharing this certificate, by selector (a group usually has few selectors).
+        let mut by_selector: Vec<(&BTreeMap<String, String>, Vec<&str>)> = Vec::new();
+        for u in uses {
+            match by_selector.iter_mut().find(|(sel, _)| **sel == u.selector) {
+                Some((_, names)) => {
+                    if !names.contains(&u.name.as_str()) {
+                        names.push(u.name.as_str());
+                    }
                 }
-                if !reported.insert((cur.name.as_str(), cur.server, other.name.as_str())) {
-                    continue;
-                }
-                out.push(cur.r.diag(
-                    codes::IST0138,
-                    Level::Warning,
-                    join_key(
-                        &join_key(&join_index("spec.servers", cur.server), "tls"),
-                        cur.field,
-                    ),
-                    format!(
-                        "Duplicate certificate in multiple gateways {} may cause 404s if clients \
-                         re-use HTTP2 connections.",
-                        go_list(&[cur.name.as_str(), other.name.as_str()])
-                    ),
-                ));
+                None => by_selector.push((&u.selector, vec![u.name.as_str()])),
             }
         }
+        for cur in uses {
+            let mut others: Vec<&str> = Vec::new();
+            let mut more = 0usize;
+            for (sel, names) in &by_selector {
+                if !selector_subset(&cur.selector, sel) {
+                    continue;
+                }
+                for name in names.iter().filter(|n| **n != cur.name) {
+                    if others.len() < MAX_LISTED {
+                        others.push(name);
+                    } else {
+                        more += 1;
+                    }
+                }
+            }
+            if others.is_empty() {
+                continue;
+            }
+            let mut listed = vec![cur.name.as_str()];
+            listed.extend(others);
+            out.push(cur.r.diag(
+                codes::IST0138,
+                Level::Warning,
+                join_key(
+                    &join_key(&join_index("spec.servers", cur.server), "tls"),
+                    cur.field,
+                ),
+                format!(
+                    "Duplicate certificate in multiple gateways {}{} may cause 404s if clients \
+                     re-use HTTP2 connections.",
+                    go_list(&listed),
+                    and_more(more)
+                ),
+            ));
+        }
+    }
+}
+
+/// At most this many other gateways are named in one message.
+const MAX_LISTED: usize = 10;
+
+/// ` (and N more)` when a list was cut at [`MAX_LISTED`].
+fn and_more(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" (and {n} more)")
     }
 }
 
@@ -440,6 +477,29 @@ mod tests {
                 )],
             ),
             (
+                "three gateways: one warning per gateway server",
+                gw("a", "d", "{istio: ingressgateway}", &tls("c"))
+                    + &gw("b", "d", "{istio: ingressgateway}", &tls("c"))
+                    + &gw("e", "d", "{istio: ingressgateway}", &tls("c")),
+                vec![
+                    t(
+                        "IST0138",
+                        "Gateway d/a",
+                        "spec.servers[0].tls.credentialName",
+                    ),
+                    t(
+                        "IST0138",
+                        "Gateway d/b",
+                        "spec.servers[0].tls.credentialName",
+                    ),
+                    t(
+                        "IST0138",
+                        "Gateway d/e",
+                        "spec.servers[0].tls.credentialName",
+                    ),
+                ],
+            ),
+            (
                 "different credentials",
                 gw("a", "d", "{istio: ingressgateway}", &tls("c1"))
                     + &gw("b", "d", "{istio: ingressgateway}", &tls("c2")),
@@ -450,5 +510,14 @@ mod tests {
             let d = analyze("gateway.CertificateAnalyzer", &yaml);
             assert_eq!(triples(&d), want, "{name}");
         }
+        let d = analyze(
+            "gateway.CertificateAnalyzer",
+            &(gw("a", "d", "{istio: ingressgateway}", &tls("c"))
+                + &gw("b", "d", "{istio: ingressgateway}", &tls("c"))),
+        );
+        assert_eq!(
+            d[0].message,
+            "Duplicate certificate in multiple gateways [d/a d/b] may cause 404s if clients re-use HTTP2 connections."
+        );
     }
 }
