@@ -7,15 +7,18 @@
 //! that can find several problems return a `Vec` (empty = valid).
 //!
 //! Regexes: Istio compiles with Go's `regexp` (RE2 syntax); we compile with
-//! `regex-lite`, which shares the RE2 syntax family. Accepted differences:
-//! * Unicode classes (`\pL`, `\p{Greek}`, `\PN`) are not supported by `regex-lite`:
-//!   they are replaced by `\w`/`\W` before compiling, so they are accepted but an
-//!   unknown class name (`\p{Nope}`, rejected by Go) is accepted too.
-//! * `\Q…\E` literal quoting (Go) is refused by `regex-lite`; such patterns are
-//!   checked with the quoted part removed.
-//! * Go caps repetition counts at 1000 (`a{1001}` is an error); this is checked by hand.
-//! * Anything else `regex-lite` refuses that Go accepts (or the reverse) is a rare
-//!   corner (e.g. nesting limits) and is not emulated.
+//! `regex-lite`, which shares the RE2 syntax family. Before compiling, Go-only
+//! syntax is rewritten into what `regex-lite` accepts, and Go-only rules are
+//! checked by hand:
+//! * Unicode classes (`\pL`, `\p{Greek}`, `\PN`) become `\w`/`\W`: accepted, but an
+//!   unknown class name (`\p{Nope}`, refused by Go) is accepted too.
+//! * `\Q…\E` quoting, octal escapes (`\0`, `\012`) and a `{` that does not start a
+//!   counted repetition (`a{,5}`, a literal in Go) are rewritten to equivalents.
+//! * Go refuses stacked repetitions (`a**`, `a{2}{3}`) and counts above 1000: checked
+//!   by hand, since `regex-lite` accepts them.
+//! * Istio's only size limit is the pattern length (1024 bytes), checked as Istio does.
+//! * Remaining gaps: nesting-depth and program-size limits differ (`regex-lite` may
+//!   refuse a huge pattern Go accepts); `\C` and `\Z` are refused by both.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -695,13 +698,7 @@ pub fn validate_regex(re: &str, place: &str) -> Check {
 /// Checks RE2 syntax with `regex-lite` (see the module docs for the differences).
 pub fn compile_re2(re: &str) -> Check {
     let prepared = prepare_re2(re);
-    if let Some(n) = max_repeat_count(&prepared) {
-        if n > 1000 {
-            return Err(format!(
-                "error parsing regexp: invalid repeat count: `{{{n}}}`"
-            ));
-        }
-    }
+    go_repetition_rules(&prepared)?;
     regex_lite::Regex::new(&prepared)
         .map(|_| ())
         .map_err(|e| format!("error parsing regexp: {}", first_line(&e.to_string())))
@@ -715,21 +712,61 @@ fn first_line(s: &str) -> String {
         .to_owned()
 }
 
-/// Rewrites RE2 constructs `regex-lite` lacks: Unicode classes become `\w`/`\W`,
-/// `\Q…\E` becomes the escaped literal.
+/// A counted repetition `{n}`, `{n,}` or `{n,m}` starting at byte `i` (which holds
+/// `{`): its end (index after `}`) and bounds. Anything else is, in Go, a literal `{`.
+fn brace_repeat(b: &[u8], i: usize) -> Option<(usize, u64, Option<u64>)> {
+    let digits = |mut j: usize| {
+        let start = j;
+        let mut n: u64 = 0;
+        while let Some(d) = b.get(j).filter(|d| d.is_ascii_digit()) {
+            n = n.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+            j += 1;
+        }
+        (j > start).then_some((j, n))
+    };
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let (j, min) = digits(i + 1)?;
+    match b.get(j) {
+        Some(b'}') => Some((j + 1, min, Some(min))),
+        Some(b',') => match digits(j + 1) {
+            Some((k, max)) if b.get(k) == Some(&b'}') => Some((k + 1, min, Some(max))),
+            None if b.get(j + 1) == Some(&b'}') => Some((j + 2, min, None)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Rewrites RE2 constructs `regex-lite` lacks into equivalents it accepts:
+/// Unicode classes become `\w`/`\W`, `\Q…\E` becomes the escaped literal, octal
+/// escapes (`\0`, `\012`) become `\x{..}`, and a `{` that does not start a counted
+/// repetition (a literal in Go) is escaped.
 fn prepare_re2(re: &str) -> String {
     let mut out = String::with_capacity(re.len());
-    let mut chars = re.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = re.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '{' {
+            if let Some((end, _, _)) = brace_repeat(re.as_bytes(), i) {
+                out.push_str(re.get(i..end).unwrap_or(""));
+                while chars.peek().is_some_and(|&(k, _)| k < end) {
+                    chars.next();
+                }
+            } else {
+                out.push_str("\\{");
+            }
+            continue;
+        }
         if c != '\\' {
             out.push(c);
             continue;
         }
-        match chars.next() {
+        match chars.next().map(|(_, ch)| ch) {
             Some(p @ ('p' | 'P')) => {
                 // \pL or \p{Name}
-                if chars.next() == Some('{') {
-                    for n in chars.by_ref() {
+                if chars.next().map(|(_, ch)| ch) == Some('{') {
+                    for (_, n) in chars.by_ref() {
                         if n == '}' {
                             break;
                         }
@@ -740,14 +777,47 @@ fn prepare_re2(re: &str) -> String {
             Some('Q') => {
                 // literal until \E
                 let mut lit = String::new();
-                while let Some(n) = chars.next() {
-                    if n == '\\' && chars.peek() == Some(&'E') {
+                while let Some((_, n)) = chars.next() {
+                    if n == '\\' && chars.peek().map(|&(_, ch)| ch) == Some('E') {
                         chars.next();
                         break;
                     }
                     lit.push(n);
                 }
                 out.push_str(&regex_lite::escape(&lit));
+            }
+            Some(d @ '0'..='7') => {
+                // Go: `\0`, `\0dd` and `\ddd` (2-3 octal digits) are octal codes; a
+                // single `\1`..`\7` is a backreference (refused by both).
+                let mut digits = String::from(d);
+                while digits.len() < 3 {
+                    match chars.peek() {
+                        Some(&(_, o @ '0'..='7')) => {
+                            digits.push(o);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                if d != '0' && digits.len() == 1 {
+                    out.push('\\');
+                    out.push(d);
+                } else {
+                    let code = u32::from_str_radix(&digits, 8).unwrap_or(0);
+                    out.push_str(&format!("\\x{{{code:X}}}"));
+                }
+            }
+            Some('x') => {
+                // keep `\x{...}` whole so the braces are not taken for a repetition
+                out.push_str("\\x");
+                if chars.peek().map(|&(_, ch)| ch) == Some('{') {
+                    for (_, n) in chars.by_ref() {
+                        out.push(n);
+                        if n == '}' {
+                            break;
+                        }
+                    }
+                }
             }
             Some(o) => {
                 out.push('\\');
@@ -759,46 +829,83 @@ fn prepare_re2(re: &str) -> String {
     out
 }
 
-/// The largest `{n}`/`{n,m}` repetition bound in a pattern (roughly; escapes and
-/// classes are skipped).
-fn max_repeat_count(re: &str) -> Option<u64> {
+/// Go's repetition rules that `regex-lite` does not enforce: no repetition operator
+/// directly applied to another (`a**`, `a+*`, `a{2}{3}`; `a*?` is one non-greedy
+/// operator), and counts of at most 1000. Runs on [`prepare_re2`]'s output.
+fn go_repetition_rules(re: &str) -> Check {
     let b = re.as_bytes();
-    let mut max: Option<u64> = None;
     let mut i = 0;
     let mut in_class = false;
+    // The previous token was a complete repetition operator.
+    let mut after_repeat = false;
     while let Some(&c) = b.get(i) {
-        match c {
-            b'\\' => i += 1,
-            b'[' if !in_class => in_class = true,
-            b']' if in_class => in_class = false,
-            b'{' if !in_class => {
-                let mut j = i + 1;
-                let mut num: u64 = 0;
-                let mut any = false;
-                while let Some(&c) = b.get(j) {
-                    if c.is_ascii_digit() {
-                        num = num.saturating_mul(10).saturating_add(u64::from(c - b'0'));
-                        any = true;
-                    } else if c == b',' {
-                        if any {
-                            max = Some(max.map_or(num, |m| m.max(num)));
-                        }
-                        num = 0;
-                        any = false;
-                    } else {
-                        break;
+        if in_class {
+            match c {
+                b'\\' => i += 1,
+                b']' => in_class = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let op_end = match c {
+            b'*' | b'+' | b'?' => Some(i + 1),
+            b'{' => match brace_repeat(b, i) {
+                Some((end, min, max)) => {
+                    if min > 1000 || max.is_some_and(|m| m > 1000) {
+                        let text = re.get(i..end).unwrap_or("");
+                        return Err(format!(
+                            "error parsing regexp: invalid repeat count: `{text}`"
+                        ));
                     }
-                    j += 1;
+                    Some(end)
                 }
-                if any && b.get(j) == Some(&b'}') {
-                    max = Some(max.map_or(num, |m| m.max(num)));
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some(mut end) = op_end {
+            if after_repeat {
+                let start = i.saturating_sub(1);
+                let text = re.get(start..end).unwrap_or("");
+                return Err(format!(
+                    "error parsing regexp: invalid nested repetition operator: `{text}`"
+                ));
+            }
+            // A `?` right after an operator makes it non-greedy: same operator.
+            if b.get(end) == Some(&b'?') {
+                end += 1;
+            }
+            after_repeat = true;
+            i = end;
+            continue;
+        }
+        after_repeat = false;
+        match c {
+            b'\\' => {
+                if b.get(i + 1) == Some(&b'x') && b.get(i + 2) == Some(&b'{') {
+                    while b.get(i).is_some_and(|&x| x != b'}') {
+                        i += 1;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            b'[' => {
+                in_class = true;
+                // `[]a]` and `[^]a]`: a leading `]` is a literal.
+                if b.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i + 1) == Some(&b']') {
+                    i += 1;
                 }
             }
             _ => {}
         }
         i += 1;
     }
-    max
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -1190,6 +1297,23 @@ mod tests {
             ("a{2,1000}", true),
             ("(?=x)", false),
             ("\\1", false),
+            // Go-only rules and Go-only syntax
+            ("a**", false),
+            ("a+*", false),
+            ("a{2}{3}", false),
+            ("a???", false),
+            ("a*?", true),
+            ("a??", true),
+            ("a{,5}", true),
+            ("a{", true),
+            ("a{x}", true),
+            ("\\0", true),
+            ("\\012", true),
+            ("\\x{41}{2}", true),
+            ("[{]", true),
+            ("[a*+]+", true),
+            ("(?i)abc", true),
+            ("(?:ab)+?", true),
         ];
         for (re, ok) in cases {
             assert_eq!(validate_regex(re, "uri").is_ok(), *ok, "{re}");

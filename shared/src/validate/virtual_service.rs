@@ -436,19 +436,23 @@ fn validate_http_route_conflict(
     route_type: RouteType,
     report: &mut Report<'_>,
 ) {
-    let name = http.name.as_deref().unwrap_or("");
+    // Istio prints the name even when empty ("root HTTP route  must …"); we skip it.
+    let name = match http.name.as_deref() {
+        Some(n) if !n.is_empty() => format!(" {n}"),
+        _ => String::new(),
+    };
     let has_route = !http.route.items().is_empty();
     if route_type == RouteType::Root {
         if http.redirect.is_some() {
             report.error(
                 join_key(path, "redirect"),
-                format!("root HTTP route {name} must not specify redirect"),
+                format!("root HTTP route{name} must not specify redirect"),
             );
         }
         if has_route {
             report.error(
                 join_key(path, "route"),
-                format!("root HTTP route {name} must not specify route"),
+                format!("root HTTP route{name} must not specify route"),
             );
         }
         return;
@@ -1717,6 +1721,450 @@ fn analyze_unreachable_l4_rules(base: &str, rules: Vec<Vec<String>>, report: &mu
         }
         if duplicates == n {
             report_unreachable(report, &rpath, &rname, "all matches used by prior rules");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Diagnostic;
+    use crate::load::load_str;
+
+    /// Validates a VirtualService whose `spec` is `spec` (YAML, indented by 2).
+    fn run(spec: &str) -> Vec<Diagnostic> {
+        let text = format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: vs\n  namespace: default\nspec:\n{spec}"
+        );
+        let loaded = load_str(&text, Some("vs.yaml"));
+        let r = loaded.resources().next().expect("one resource");
+        crate::validate::validate_resource(r)
+    }
+
+    /// Indents a block so it sits under `spec:`.
+    fn spec(s: &str) -> String {
+        s.lines().map(|l| format!("  {l}\n")).collect()
+    }
+
+    /// (scenario, spec, expected diagnostics as (code, path)). An empty list means
+    /// no diagnostic at all.
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    );
+
+    fn check(cases: &[Case]) {
+        for (name, body, expected) in cases {
+            let diags = run(&spec(body));
+            let got: Vec<(String, String)> = diags
+                .iter()
+                .map(|d| (d.code.clone(), d.path.clone()))
+                .collect();
+            for (code, path) in expected.iter() {
+                assert!(
+                    got.iter().any(|(c, p)| c == code && p == path),
+                    "{name}: expected {code} at {path}, got {diags:#?}"
+                );
+            }
+            assert_eq!(
+                got.len(),
+                expected.len(),
+                "{name}: unexpected diagnostics {diags:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn top_level_rules() {
+        check(&[
+            (
+                "simple_is_valid",
+                "hosts: [foo.bar]\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[],
+            ),
+            (
+                "overlapping_wildcard_hosts",
+                "hosts: ['*.foo.bar', '*.bar']\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[("IST0106", "spec.hosts[1]")],
+            ),
+            (
+                "bad_host",
+                "hosts: ['foo.ba!r']\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[("IST0106", "spec.hosts[0]")],
+            ),
+            (
+                "ip_host_is_accepted",
+                "hosts: ['10.0.0.1']\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[],
+            ),
+            ("no_routes", "hosts: [foo.bar]", &[("IST0106", "spec")]),
+            (
+                "star_host_for_mesh",
+                "hosts: ['*']\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[("IST0106", "spec.hosts[0]")],
+            ),
+            (
+                "star_host_for_gateway",
+                "hosts: ['*']\ngateways: [ns/gw]\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[],
+            ),
+            (
+                "legacy_gateway_name_warns",
+                "hosts: [foo.bar]\ngateways: [gateway.example.com]\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[("IST0133", "spec.gateways[0]")],
+            ),
+            (
+                "bad_gateway_names",
+                "hosts: [foo.bar]\ngateways: ['ns1/*', '*/gw']\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[("IST0106", "spec.gateways[0]"), ("IST0106", "spec.gateways[1]")],
+            ),
+            (
+                "delegate_vs_with_gateways_and_tcp",
+                "gateways: [gw]\ntcp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[("IST0106", "spec.gateways"), ("IST0106", "spec.tcp")],
+            ),
+            (
+                "export_to_duplicates_and_bad_values",
+                "hosts: [foo.bar]\nexportTo: ['.', default, 'bad_ns']\nhttp:\n- route:\n  - destination:\n      host: foo.baz",
+                &[("IST0106", "spec.exportTo[1]"), ("IST0106", "spec.exportTo[2]")],
+            ),
+            (
+                "jwt_claim_route_needs_gateway",
+                "hosts: [foo.bar]\nhttp:\n- match:\n  - headers:\n      '@request.auth.claims.foo':\n        exact: bar\n  route:\n  - destination:\n      host: foo.baz",
+                &[("IST0106", "spec.http[0].match[0].headers[\"@request.auth.claims.foo\"]")],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn http_route_actions() {
+        check(&[
+            ("empty_route", "hosts: [r]\nhttp:\n- {}", &[("IST0106", "spec.http[0]")]),
+            (
+                "route_and_redirect",
+                "hosts: [r]\nhttp:\n- redirect:\n    uri: /x\n  route:\n  - destination:\n      host: a",
+                &[("IST0106", "spec.http[0].redirect")],
+            ),
+            (
+                "root_route_with_route",
+                "hosts: [r]\nhttp:\n- delegate:\n    name: d\n  route:\n  - destination:\n      host: a",
+                &[("IST0106", "spec.http[0].route")],
+            ),
+            (
+                "delegate_route_with_delegate",
+                "http:\n- delegate:\n    name: d",
+                &[("IST0106", "spec.http[0].delegate"), ("IST0106", "spec.http[0]")],
+            ),
+            (
+                "mirror_and_mirrors",
+                "hosts: [r]\nhttp:\n- mirror:\n    host: m\n  mirrors:\n  - destination:\n      host: m2\n  route:\n  - destination:\n      host: a",
+                &[("IST0106", "spec.http[0].mirrors")],
+            ),
+            (
+                "deprecated_mirror_percent",
+                "hosts: [r]\nhttp:\n- mirrorPercent: 101\n  route:\n  - destination:\n      host: a",
+                &[("IST0106", "spec.http[0].mirrorPercent"), ("IST0133", "spec.http[0].mirrorPercent")],
+            ),
+            (
+                "mirror_percentage_out_of_range",
+                "hosts: [r]\nhttp:\n- mirrorPercentage:\n    value: -1\n  mirrors:\n  - percentage:\n      value: 101\n    destination:\n      host: m\n  - percentage:\n      value: 5\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].mirrorPercentage.value"),
+                    ("IST0106", "spec.http[0].mirrors[0].percentage.value"),
+                    ("IST0106", "spec.http[0].mirrors[1]"),
+                ],
+            ),
+            (
+                "negative_weight_and_zero_total",
+                "hosts: [r]\nhttp:\n- route:\n  - destination:\n      host: a\n    weight: -10\n  - destination:\n      host: b\n    weight: 10",
+                &[("IST0106", "spec.http[0].route[0].weight"), ("IST0106", "spec.http[0].route")],
+            ),
+            (
+                "weights_need_not_sum_to_100",
+                "hosts: [r]\nhttp:\n- route:\n  - destination:\n      host: a\n    weight: 550\n  - destination:\n      host: b\n    weight: 10",
+                &[],
+            ),
+            (
+                "destination_problems",
+                "hosts: [r]\nhttp:\n- route:\n  - destination:\n      host: '*'\n      subset: v1.0\n      port: {}",
+                &[
+                    ("IST0106", "spec.http[0].route[0].destination.host"),
+                    ("IST0106", "spec.http[0].route[0].destination.subset"),
+                    ("IST0106", "spec.http[0].route[0].destination.port.number"),
+                ],
+            ),
+            (
+                "missing_destination",
+                "hosts: [r]\nhttp:\n- route:\n  - weight: 1",
+                &[("IST0106", "spec.http[0].route[0]")],
+            ),
+            (
+                "bad_timeout",
+                "hosts: [r]\nhttp:\n- timeout: 0.5ms\n  route:\n  - destination:\n      host: a",
+                &[("IST0106", "spec.http[0].timeout")],
+            ),
+            (
+                "authority_set_twice",
+                "hosts: [r]\nhttp:\n- headers:\n    request:\n      set:\n        ':authority': foo\n  rewrite:\n    authority: bar\n  route:\n  - destination:\n      host: a",
+                &[("IST0106", "spec.http[0].headers.request.set[\":authority\"]")],
+            ),
+            (
+                "header_operations",
+                "hosts: [r]\nhttp:\n- headers:\n    request:\n      add:\n        ':path': x\n      remove: [Host]\n    response:\n      set:\n        x-ok: 'abc%123'\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].headers.request.add[\":path\"]"),
+                    ("IST0106", "spec.http[0].headers.request.remove[0]"),
+                    ("IST0106", "spec.http[0].headers.response.set.x-ok"),
+                ],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn http_matches() {
+        check(&[
+            (
+                "empty_prefix_header_and_method",
+                "hosts: [r]\nhttp:\n- match:\n  - headers:\n      h:\n        prefix: ''\n    method:\n      prefix: ''\n    uri:\n      prefix: ''\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].match[0].headers.h.prefix"),
+                    ("IST0106", "spec.http[0].match[0].method.prefix"),
+                ],
+            ),
+            (
+                "bad_regexes",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      regex: '['\n    withoutHeaders:\n      a:\n        regex: '?'\n      b:\n        regex: '*'\n    queryParams:\n      q:\n        regex: ''\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].match[0].uri.regex"),
+                    ("IST0106", "spec.http[0].match[0].withoutHeaders.a.regex"),
+                    ("IST0106", "spec.http[0].match[0].queryParams.q.regex"),
+                ],
+            ),
+            (
+                "header_names",
+                "hosts: [r]\nhttp:\n- match:\n  - headers:\n      ':authority':\n        exact: a\n      '::':\n        exact: a\n      'x\"y':\n        exact: a\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].match[0].headers[\"::\"]"),
+                    ("IST0106", "spec.http[0].match[0].headers[\"x\\\"y\"]"),
+                ],
+            ),
+            (
+                "two_string_match_alternatives",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      exact: /a\n      prefix: /b\n  route:\n  - destination:\n      host: a",
+                &[("IST0106", "spec.http[0].match[0].uri")],
+            ),
+            (
+                "port_labels_namespace",
+                "hosts: [r]\nhttp:\n- match:\n  - port: 70000\n    sourceLabels:\n      'bad key': v\n    sourceNamespace: Bad_NS\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].match[0].port"),
+                    ("IST0106", "spec.http[0].match[0].sourceLabels[\"bad key\"]"),
+                    ("IST0106", "spec.http[0].match[0].sourceNamespace"),
+                ],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn http_policies() {
+        check(&[
+            (
+                "cors",
+                "hosts: [r]\nhttp:\n- corsPolicy:\n    allowOrigins:\n    - exact: ''\n    - regex: '('\n    allowMethods: [GET, BREW]\n    exposeHeaders: ['']\n    allowHeaders: ['*']\n    maxAge: 2.5s\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].corsPolicy.allowOrigins[0]"),
+                    ("IST0106", "spec.http[0].corsPolicy.allowOrigins[1].regex"),
+                    ("IST0106", "spec.http[0].corsPolicy.allowMethods[1]"),
+                    ("IST0106", "spec.http[0].corsPolicy.exposeHeaders[0]"),
+                    ("IST0106", "spec.http[0].corsPolicy.maxAge"),
+                ],
+            ),
+            (
+                "fault_abort_and_delay",
+                "hosts: [r]\nhttp:\n- fault:\n    abort:\n      httpStatus: 601\n      percentage:\n        value: -10\n    delay:\n      fixedDelay: 3.000000042s\n      percentage:\n        value: 101\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].fault.abort.httpStatus"),
+                    ("IST0106", "spec.http[0].fault.abort.percentage.value"),
+                    ("IST0106", "spec.http[0].fault.delay.fixedDelay"),
+                    ("IST0106", "spec.http[0].fault.delay.percentage.value"),
+                ],
+            ),
+            (
+                "abort_without_error_type_warns",
+                "hosts: [r]\nhttp:\n- fault:\n    abort:\n      percentage:\n        value: 10\n  route:\n  - destination:\n      host: a",
+                &[("IST0133", "spec.http[0].fault.abort")],
+            ),
+            (
+                "grpc_status_and_empty_fault",
+                "hosts: [r]\nhttp:\n- fault:\n    abort:\n      grpcStatus: BAD_STATUS\n  route:\n  - destination:\n      host: a\n- fault: {}\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].fault.abort.grpcStatus"),
+                    ("IST0106", "spec.http[1].fault"),
+                    ("IST0130", "spec.http[1]"),
+                ],
+            ),
+            (
+                "retries",
+                "hosts: [r]\nhttp:\n- retries:\n    attempts: 0\n    perTryTimeout: 2.000000001s\n    retryOn: 5xx,600,invalid policy,503\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].retries.attempts"),
+                    ("IST0106", "spec.http[0].retries.perTryTimeout"),
+                    ("IST0106", "spec.http[0].retries.retryOn"),
+                    ("IST0106", "spec.http[0].retries.retryOn"),
+                ],
+            ),
+            (
+                "redirect",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      exact: /foo\n  redirect:\n    prefixRewrite: /bar\n    redirectCode: 299\n    scheme: ftp\n    derivePort: SOMEWHERE",
+                &[
+                    ("IST0106", "spec.http[0].redirect.prefixRewrite"),
+                    ("IST0106", "spec.http[0].redirect.redirectCode"),
+                    ("IST0106", "spec.http[0].redirect.scheme"),
+                    ("IST0106", "spec.http[0].redirect.derivePort"),
+                ],
+            ),
+            (
+                "redirect_with_nothing",
+                "hosts: [r]\nhttp:\n- redirect:\n    uri: ''\n    authority: ''",
+                &[("IST0106", "spec.http[0].redirect")],
+            ),
+            (
+                "rewrites",
+                "hosts: [r]\nhttp:\n- rewrite: {}\n  route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      prefix: /x\n  rewrite:\n    uriRegexRewrite:\n      match: '['\n      rewrite: x\n  route:\n  - destination:\n      host: a",
+                &[
+                    ("IST0106", "spec.http[0].rewrite"),
+                    ("IST0106", "spec.http[1].rewrite.uriRegexRewrite.match"),
+                ],
+            ),
+            (
+                "direct_response_status",
+                "hosts: [r]\nhttp:\n- directResponse:\n    status: 199\n    body:\n      bytes: aGVsbG8=",
+                &[("IST0106", "spec.http[0].directResponse.status")],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn tls_and_tcp_routes() {
+        check(&[
+            (
+                "sni_ip_warns",
+                "hosts: [foo.bar]\ntls:\n- match:\n  - port: 999\n    sniHosts: [1.1.1.1]\n  route:\n  - destination:\n      host: foo.baz",
+                &[("IST0133", "spec.tls[0].match[0].sniHosts[0]")],
+            ),
+            (
+                "sni_not_subset_of_hosts",
+                "hosts: [foo.bar]\ntls:\n- match:\n  - sniHosts: [other.com, '*.bar']\n  route:\n  - destination:\n      host: foo.baz",
+                &[
+                    ("IST0106", "spec.tls[0].match[0].sniHosts[0]"),
+                    ("IST0106", "spec.tls[0].match[0].sniHosts[1]"),
+                ],
+            ),
+            (
+                "tls_without_match_or_route",
+                "hosts: [foo.bar]\ntls:\n- {}",
+                &[("IST0106", "spec.tls[0]"), ("IST0106", "spec.tls[0]")],
+            ),
+            (
+                "tcp_match_and_route",
+                "hosts: [foo.bar]\ntcp:\n- match:\n  - destinationSubnets: [10.0.0.0/33]\n    port: 999\n",
+                &[
+                    ("IST0106", "spec.tcp[0].match[0].destinationSubnets[0]"),
+                    ("IST0106", "spec.tcp[0]"),
+                ],
+            ),
+            (
+                "tcp_destination_wildcards",
+                "hosts: [foo.bar]\ntcp:\n- route:\n  - destination:\n      host: '*.foo.bar'\n    weight: 0\n  - destination:\n      host: 'foo.*.bar'\n    weight: 0",
+                &[
+                    ("IST0106", "spec.tcp[0].route[1].destination.host"),
+                    ("IST0106", "spec.tcp[0].route"),
+                ],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn unreachable_rules() {
+        check(&[
+            (
+                "two_catch_all_rules",
+                "hosts: [r]\nhttp:\n- route:\n  - destination:\n      host: a\n- route:\n  - destination:\n      host: b",
+                &[("IST0130", "spec.http[1]")],
+            ),
+            (
+                "duplicate_match_ignores_names",
+                "hosts: [r]\nhttp:\n- match:\n  - name: one\n    uri:\n      prefix: /api\n  route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      prefix: /api\n  route:\n  - destination:\n      host: b",
+                &[("IST0131", "spec.http[1].match[0]"), ("IST0130", "spec.http[1]")],
+            ),
+            (
+                "partly_duplicate_rule",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      prefix: /api\n  route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      prefix: /api\n  - uri:\n      prefix: /potato\n  route:\n  - destination:\n      host: b",
+                &[("IST0131", "spec.http[1].match[0]")],
+            ),
+            (
+                "overlapping_prefix",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      prefix: /debug\n  route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      prefix: /debugs\n  route:\n  - destination:\n      host: b",
+                &[("IST0131", "spec.http[1].match[0]")],
+            ),
+            (
+                "longer_prefix_first_is_fine",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      prefix: /debugs\n  route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      prefix: /debug\n  route:\n  - destination:\n      host: b",
+                &[],
+            ),
+            (
+                "overlap_needs_same_headers",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      prefix: /debug\n    headers:\n      x:\n        exact: a\n  route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      prefix: /debugs\n  route:\n  - destination:\n      host: b",
+                &[],
+            ),
+            (
+                "default_values_compare_equal",
+                "hosts: [r]\nhttp:\n- match:\n  - uri:\n      exact: /a\n    ignoreUriCase: false\n    sourceLabels: {}\n  route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      exact: /a\n  route:\n  - destination:\n      host: b",
+                &[("IST0131", "spec.http[1].match[0]"), ("IST0130", "spec.http[1]")],
+            ),
+            (
+                "tcp_duplicates",
+                "hosts: ['*']\ngateways: [gw]\ntcp:\n- match:\n  - port: 31400\n  route:\n  - destination:\n      host: a\n- match:\n  - port: 31400\n  - port: 31401\n  route:\n  - destination:\n      host: b\n- route:\n  - destination:\n      host: c\n- route:\n  - destination:\n      host: d",
+                &[("IST0131", "spec.tcp[1].match[0]"), ("IST0130", "spec.tcp[3]")],
+            ),
+            (
+                "tls_duplicates",
+                "hosts: [a.com]\ntls:\n- match:\n  - port: 2443\n    sniHosts: [a.com]\n  route:\n  - destination:\n      host: a\n- match:\n  - port: 2443\n    sniHosts: [a.com]\n  route:\n  - destination:\n      host: b",
+                &[("IST0131", "spec.tls[1].match[0]"), ("IST0130", "spec.tls[1]")],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn messages_read_like_istio() {
+        let d = run(&spec(
+            "hosts: [r]\nhttp:\n- route:\n  - destination:\n      host: a\n    weight: -10\n- name: second\n  route:\n  - destination:\n      host: b",
+        ));
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert!(msgs.contains(&"weight -10 < 0"), "{msgs:?}");
+        assert!(
+            msgs.contains(
+                &"VirtualService rule \"second\" not used (only the last rule can have no matches)"
+            ),
+            "{msgs:?}"
+        );
+        let line = d
+            .iter()
+            .find(|d| d.message == "weight -10 < 0")
+            .and_then(|d| d.line);
+        assert_eq!(line, Some(12), "weight is on line 12 of the document");
+    }
+
+    #[test]
+    fn base64_lengths() {
+        for (s, n) in [
+            ("", 0),
+            ("aGVsbG8=", 5),
+            ("aGVsbG8", 5),
+            ("aGVsbA==", 4),
+            ("YWJj", 3),
+        ] {
+            assert_eq!(super::base64_decoded_len(s), n, "{s}");
         }
     }
 }
