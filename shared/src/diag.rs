@@ -161,4 +161,48 @@ pub mod codes {
     pub const MR004: &str = "MR004";
     /// Input could not be read (I/O error, not UTF-8, too large).
     pub const MR005: &str = "MR005";
+
+    // ---- Production lints (MR1xx), owned by crate::lint; see docs/diagnostics.md ----
+    /// No catch-all HTTP rule: unmatched requests get 404 NR.
+    pub const MR101: &str = "MR101";
+    /// Subset defined elsewhere but missing from the DestinationRule of the VirtualService's namespace.
+    pub const MR102: &str = "MR102";
+    /// Route weights do not sum to 100 (Envoy normalizes them).
+    pub const MR103: &str = "MR103";
+    /// Route timeout shorter than perTryTimeout × (attempts + 1).
+    pub const MR104: &str = "MR104";
+    /// Retries on 5xx/gateway-error/reset for a rule matching POST/PATCH.
+    pub const MR105: &str = "MR105";
+    /// Retries on 5xx/gateway-error/reset for a rule not restricting the method.
+    pub const MR106: &str = "MR106";
+    /// Retries to a destination without outlierDetection.
+    pub const MR107: &str = "MR107";
+    /// localityLbSetting failover without outlierDetection (never fails over).
+    pub const MR108: &str = "MR108";
+    /// Fault injection on a rule matching all traffic (Error for a 100% abort).
+    pub const MR109: &str = "MR109";
+    /// outlierDetection maxEjectionPercent 100 with minHealthPercent 0.
+    pub const MR110: &str = "MR110";
+    /// outlierDetection consecutive errors threshold of 1 or 2.
+    pub const MR111: &str = "MR111";
+    /// Regex match replaceable by exact or prefix.
+    pub const MR112: &str = "MR112";
+    /// One host in several VirtualServices bound to the same gateway.
+    pub const MR113: &str = "MR113";
+    /// Mirror to the destination the rule already routes to.
+    pub const MR114: &str = "MR114";
+    /// Mirroring 100% of traffic.
+    pub const MR115: &str = "MR115";
+    /// Weight on a single destination (ignored).
+    pub const MR116: &str = "MR116";
+    /// Destination without weight next to weighted ones (gets no traffic).
+    pub const MR117: &str = "MR117";
+    /// DestinationRule TLS mode DISABLE for an in-mesh host.
+    pub const MR118: &str = "MR118";
+    /// DestinationRule subset without labels.
+    pub const MR119: &str = "MR119";
+    /// Connection pool limit of 1.
+    pub const MR120: &str = "MR120";
+    /// Fault abort/delay without percentage (never injected).
+    pub const MR121: &str = "MR121";
 }
