@@ -30,9 +30,14 @@ fn analyzer_codes(analyzer: &str) -> &'static [&'static str] {
 
 #[test]
 fn analyzer_cases_match_istio() {
-    let Some(dir) = common::corpus_dir("analyzers") else { return };
+    let Some(dir) = common::corpus_dir("analyzers") else {
+        return;
+    };
     let text = std::fs::read_to_string(dir.join("expectations.yaml")).unwrap();
-    let cases = parse_stream(&text, Limits::default()).remove(0).unwrap().value;
+    let cases = parse_stream(&text, Limits::default())
+        .remove(0)
+        .unwrap()
+        .value;
     let cases = cases.as_array().unwrap();
     let mut passed = 0;
     let mut report = Vec::new();
@@ -65,7 +70,12 @@ fn analyzer_cases_match_istio() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| (e["code"].as_str().unwrap().to_owned(), e["resource"].as_str().unwrap().to_owned()))
+            .map(|e| {
+                (
+                    e["code"].as_str().unwrap().to_owned(),
+                    e["resource"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         let missing: Vec<_> = want.difference(&got).collect();
         let extra: Vec<_> = got.difference(&want).collect();
@@ -73,11 +83,17 @@ fn analyzer_cases_match_istio() {
             passed += 1;
             report.push(format!("PASS {name}"));
         } else {
-            report.push(format!("FAIL {name} ({analyzer}): missing {missing:?}, unexpected {extra:?}"));
+            report.push(format!(
+                "FAIL {name} ({analyzer}): missing {missing:?}, unexpected {extra:?}"
+            ));
         }
     }
     println!("{}", report.join("\n"));
     println!("analyzer conformance: {passed}/{} cases pass", cases.len());
     assert!(cases.len() >= 30);
-    assert!(passed >= MIN_PASSING, "{passed}/{} pass, below the floor of {MIN_PASSING}", cases.len());
+    assert!(
+        passed >= MIN_PASSING,
+        "{passed}/{} pass, below the floor of {MIN_PASSING}",
+        cases.len()
+    );
 }

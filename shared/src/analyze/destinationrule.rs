@@ -18,7 +18,8 @@ fn verifies_server(tls: &ClientTLSSettings) -> bool {
 /// unless a `credentialName` supplies them for the workloads a `workloadSelector` picks.
 fn lacks_ca(tls: &ClientTLSSettings, dr: &DestinationRule) -> bool {
     let has = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
-    !has(&tls.ca_certificates) && !(has(&tls.credential_name) && dr.workload_selector.is_some())
+    let ca_from_credential = has(&tls.credential_name) && dr.workload_selector.is_some();
+    !(has(&tls.ca_certificates) || ca_from_credential)
 }
 
 /// `destinationrule.CaCertificateAnalyzer`: SIMPLE or MUTUAL TLS without

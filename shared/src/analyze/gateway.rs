@@ -98,6 +98,9 @@ fn share_workload(
     workloads.any_matching(&both, false)
 }
 
+/// (selector, port) of gateway servers that may conflict.
+type BucketKey<'s> = (&'s str, u32);
+
 /// `gateway.ConflictingGatewayAnalyzer`: two gateways whose selectors pick the same
 /// workloads must not declare the same host (and bind) on the same port (IST0145).
 /// As in Istio, a gateway's hosts on a port are those of its last server on that port,
@@ -123,7 +126,7 @@ pub fn conflicting_gateways(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         })
         .collect();
     // (selector, port) → gateway → (hosts, bind) of its last server on that port.
-    let mut buckets: HashMap<(&str, u32), HashMap<usize, (&[String], &str)>> = HashMap::new();
+    let mut buckets: HashMap<BucketKey<'_>, HashMap<usize, (&[String], &str)>> = HashMap::new();
     for (gi, g) in all.iter().enumerate() {
         for server in g.gw.servers.items() {
             let port = server.port.as_ref().and_then(|p| p.number).unwrap_or(0);
@@ -135,7 +138,7 @@ pub fn conflicting_gateways(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         }
     }
     // Per bucket: (host, bind) → gateways declaring it.
-    let mut hosts: HashMap<(&str, u32), HashMap<(&str, &str), Vec<usize>>> = HashMap::new();
+    let mut hosts: HashMap<BucketKey<'_>, HashMap<(&str, &str), Vec<usize>>> = HashMap::new();
     for (key, per_gw) in &buckets {
         let index = hosts.entry(*key).or_default();
         let mut gis: Vec<&usize> = per_gw.keys().collect();

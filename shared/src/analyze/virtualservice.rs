@@ -443,7 +443,8 @@ mod tests {
 
     #[test]
     fn destination_host_scenarios() {
-        let cases: Vec<(&str, String, Vec<(String, String, String)>)> = vec![
+        type Case = (&'static str, String, Vec<(String, String, String)>);
+        let cases: Vec<Case> = vec![
             (
                 "short name of a service in the namespace is found",
                 vs("a", "default", "  http:\n  - route:\n    - destination:\n        host: reviews\n"),
