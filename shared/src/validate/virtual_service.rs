@@ -1619,22 +1619,24 @@ fn covered(a: &PrefixMatch, b: &PrefixMatch) -> bool {
 /// Istio's `analyzeUnreachableHTTPRules`.
 fn analyze_unreachable_http_rules(routes: &[HTTPRoute], report: &mut Report<'_>) {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut empty_seen = false;
+    // The first rule without matches: it catches every request.
+    let mut catch_all: Option<String> = None;
     let mut prefixes: Vec<PrefixMatch> = Vec::new();
     for (rule, route) in routes.iter().enumerate() {
         let rpath = join_index("spec.http", rule);
         let rname = route_name(route.name.as_deref(), rule);
         let matches = route.r#match.items();
         if matches.is_empty() {
-            if empty_seen {
+            if catch_all.is_some() {
                 report_unreachable(
                     report,
                     &rpath,
                     &rname,
                     "only the last rule can have no matches",
                 );
+            } else {
+                catch_all = Some(rname);
             }
-            empty_seen = true;
             continue;
         }
         let mut duplicates = 0;
@@ -1659,6 +1661,8 @@ fn analyze_unreachable_http_rules(routes: &[HTTPRoute], report: &mut Report<'_>)
         }
         if duplicates == matches.len() {
             report_unreachable(report, &rpath, &rname, "all matches used by prior rules");
+        } else if let Some(all) = &catch_all {
+            report_unreachable(report, &rpath, &rname, &after_catch_all(all));
         }
     }
     for (i, a) in prefixes.iter().enumerate() {
@@ -1687,20 +1691,21 @@ fn analyze_unreachable_http_rules(routes: &[HTTPRoute], report: &mut Report<'_>)
 /// comparison keys of each rule's matches.
 fn analyze_unreachable_l4_rules(base: &str, rules: Vec<Vec<String>>, report: &mut Report<'_>) {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut empty_seen = false;
+    let mut catch_all: Option<String> = None;
     for (rule, keys) in rules.into_iter().enumerate() {
         let rpath = join_index(base, rule);
         let rname = format!("#{rule}");
         if keys.is_empty() {
-            if empty_seen {
+            if catch_all.is_some() {
                 report_unreachable(
                     report,
                     &rpath,
                     &rname,
                     "only the last rule can have no matches",
                 );
+            } else {
+                catch_all = Some(rname);
             }
-            empty_seen = true;
             continue;
         }
         let mut duplicates = 0;
@@ -1721,8 +1726,17 @@ fn analyze_unreachable_l4_rules(base: &str, rules: Vec<Vec<String>>, report: &mu
         }
         if duplicates == n {
             report_unreachable(report, &rpath, &rname, "all matches used by prior rules");
+        } else if let Some(all) = &catch_all {
+            report_unreachable(report, &rpath, &rname, &after_catch_all(all));
         }
     }
+}
+
+/// Reason for a rule placed after a rule without matches. Istio only reports a
+/// second rule without matches ("only the last rule can have no matches"); a rule
+/// with matches after a catch-all is just as unreachable, so we report it too.
+fn after_catch_all(catch_all: &str) -> String {
+    format!("prior rule {catch_all} has no matches and catches every request")
 }
 
 #[cfg(test)]
@@ -2034,6 +2048,7 @@ mod tests {
                 &[
                     ("IST0106", "spec.http[0].rewrite"),
                     ("IST0106", "spec.http[1].rewrite.uriRegexRewrite.match"),
+                    ("IST0130", "spec.http[1]"),
                 ],
             ),
             (
@@ -2091,6 +2106,16 @@ mod tests {
                 "two_catch_all_rules",
                 "hosts: [r]\nhttp:\n- route:\n  - destination:\n      host: a\n- route:\n  - destination:\n      host: b",
                 &[("IST0130", "spec.http[1]")],
+            ),
+            (
+                "matched_rule_after_catch_all",
+                "hosts: [r]\nhttp:\n- route:\n  - destination:\n      host: a\n- match:\n  - uri:\n      prefix: /x\n  route:\n  - destination:\n      host: b",
+                &[("IST0130", "spec.http[1]")],
+            ),
+            (
+                "tcp_rule_after_catch_all",
+                "hosts: [r]\ntcp:\n- route:\n  - destination:\n      host: a\n- match:\n  - port: 80\n  route:\n  - destination:\n      host: b",
+                &[("IST0130", "spec.tcp[1]")],
             ),
             (
                 "duplicate_match_ignores_names",
