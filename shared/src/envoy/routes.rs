@@ -1186,8 +1186,10 @@ pub(crate) fn mesh_virtual_hosts(ctx: &mut Ctx<'_>) -> Vec<VHost> {
     let resources = ctx.resources.clone();
     let proxy_ns = ctx.proxy_ns();
     let mut vhosts: BTreeMap<(String, u32), VHost> = BTreeMap::new();
+    // Which VirtualService (by position) owns each (host, port).
+    let mut owner: BTreeMap<(String, u32), usize> = BTreeMap::new();
     let mesh = vec!["mesh".to_owned()];
-    for vs_res in resources {
+    for (vs_index, vs_res) in resources.into_iter().enumerate() {
         let Some(vs) = vs_res.virtual_service() else {
             continue;
         };
@@ -1222,7 +1224,11 @@ pub(crate) fn mesh_virtual_hosts(ctx: &mut Ctx<'_>) -> Vec<VHost> {
                 t
             };
             for (host, port, domains) in targets {
-                if vhosts.contains_key(&(host.clone(), port)) {
+                if let Some(first) = owner.get(&(host.clone(), port)) {
+                    if *first == vs_index {
+                        // The same VirtualService names the host twice (e.g. short and FQDN).
+                        continue;
+                    }
                     ctx.diag(
                         vs_res,
                         codes::MR204,
@@ -1248,6 +1254,7 @@ pub(crate) fn mesh_virtual_hosts(ctx: &mut Ctx<'_>) -> Vec<VHost> {
                 if routes.is_empty() {
                     continue;
                 }
+                owner.insert((host.clone(), port), vs_index);
                 vhosts.insert(
                     (host.clone(), port),
                     VHost {

@@ -1411,3 +1411,23 @@ fn parse_addresses() {
         assert!(parse_address(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn a_virtual_service_naming_a_host_twice_is_not_a_conflict() {
+    let v = vs("  - route: [{destination: {host: reviews, subset: v1}}]\n").replace(
+        "hosts: [reviews]",
+        "hosts: [reviews, reviews.default.svc.cluster.local]",
+    );
+    let r = native(&docs(&[REVIEWS_SE, REVIEWS_DR, &v]));
+    assert_eq!(routes(&r, REVIEWS_VH).len(), 1);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+}
+
+#[test]
+fn retry_on_with_only_status_codes_passes_through_like_istio() {
+    let v = vs("  - route: [{destination: {host: reviews, subset: v1}}]\n    retries: {attempts: 2, retryOn: \"503\"}\n");
+    let r = native(&docs(&[REVIEWS_SE, REVIEWS_DR, &v]));
+    let rp = &routes(&r, REVIEWS_VH)[0]["route"]["retry_policy"];
+    assert_eq!(rp["retry_on"], ",retriable-status-codes");
+    assert_eq!(rp["retriable_status_codes"], json!([503]));
+}
