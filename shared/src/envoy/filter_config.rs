@@ -46,18 +46,23 @@
 //!
 //! | what | request header(s) the filter sets | honoured by |
 //! |---|---|---|
-//! | destination | `<cluster_header>: outbound\|PORT\|SUBSET\|FQDN` (absent → 404, like Istio's NR) | route `cluster_header` |
+//! | destination | `<cluster_header>: outbound\|PORT\|SUBSET\|FQDN` (absent: a rendered route answers 404, like Istio's NR; a cluster the bootstrap lacks: 503, like Istio's NC) | route `cluster_header` |
 //! | timeout (Istio default: none) | `x-envoy-upstream-rq-timeout-ms` (`0` = none) | router |
 //! | retries | `x-envoy-max-retries`, `x-envoy-retry-on`, `x-envoy-retriable-status-codes`, `x-envoy-upstream-rq-per-try-timeout-ms` | router |
 //! | no "previous hosts" retry predicate (consistent hash, `retryIgnorePreviousHosts: false`) | [`HEADER_NO_PREVIOUS_HOSTS`]`: 1` | selects a route without the predicate |
 //! | fault delay / abort (after the filter decided the percentage) | `x-envoy-fault-delay-request` (ms), `x-envoy-fault-abort-request` (HTTP status), `x-envoy-fault-abort-grpc-request` (gRPC status) | fault filter (`header_delay`/`header_abort`, 100%) |
 //!
-//! The route's retry policy has no `retry_on` of its own (Envoy ORs the route's `retry_on` with
-//! the header's), a `previous_hosts` host predicate and `host_selection_retry_max_attempts: 5`
-//! like Istio's default policy; its timeout is `0s` (Istio's "no timeout"). Without
-//! `x-envoy-retry-on` the router does not retry. Because clients could send these headers
-//! themselves, the filter must remove or overwrite every `x-envoy-fault-*`, `x-envoy-retry-*`,
-//! `x-envoy-max-retries`, `x-envoy-upstream-rq-*` header and the cluster header on every request.
+//! Istio applies its default retry policy (2 retries on
+//! `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with 503) to
+//! every rule without `retries`, so the filter sets the retry headers on nearly every request;
+//! `attempts: 0` means no retry header at all. The route's retry policy has no `retry_on` of
+//! its own (Envoy ORs the route's `retry_on` with the header's), a `previous_hosts` host
+//! predicate and `host_selection_retry_max_attempts: 5` like Istio's default policy; its
+//! timeout is `0s` (Istio's "no timeout"). Without `x-envoy-retry-on` the router does not
+//! retry. Because clients could send these headers themselves, the filter must remove or
+//! overwrite every `x-envoy-fault-*`, `x-envoy-retry-*`, `x-envoy-retriable-*`,
+//! `x-envoy-max-retries`, `x-envoy-upstream-rq-*` header, [`HEADER_NO_PREVIOUS_HOSTS`] and the
+//! cluster header on every request (Envoy re-selects the route after the filter changed them).
 //! Mirrors, redirects, direct responses, rewrites, header operations and CORS are the filter's own
 //! work (mirrors as HTTP calls to the mirror's cluster, which the bootstrap defines).
 

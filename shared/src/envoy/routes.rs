@@ -1502,7 +1502,8 @@ pub(crate) fn gateway_virtual_hosts<'a>(
 }
 
 /// The routes of wasm mode: everything goes to the cluster the filter names in
-/// `cluster_header`; timeouts and retries come from the router headers the filter sets.
+/// `cluster_header` (404 when it names none); timeouts and retries come from the router
+/// headers the filter sets.
 pub(crate) fn wasm_routes(cluster_header: &str) -> Vec<Value> {
     let action = |predicate: bool| {
         let mut rp = Map::new();
@@ -1518,6 +1519,12 @@ pub(crate) fn wasm_routes(cluster_header: &str) -> Vec<Value> {
         })
     };
     vec![
+        // No cluster chosen (no rule matched): 404 like Istio's NR, not the router's 503.
+        json!({
+            "name": "meshroute-no-route",
+            "match": {"prefix": "/", "headers": [{"name": cluster_header, "present_match": false}]},
+            "direct_response": {"status": 404},
+        }),
         json!({
             "name": "meshroute-no-previous-hosts",
             "match": {"prefix": "/", "headers": [{"name": HEADER_NO_PREVIOUS_HOSTS, "present_match": true}]},

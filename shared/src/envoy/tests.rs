@@ -1357,20 +1357,28 @@ fn wasm_mode_routes_by_cluster_header_and_carries_the_filter_config() {
     assert_eq!(vhs.len(), 1);
     assert_eq!(vhs[0]["domains"], json!(["*"]));
     let rs = vhs[0]["routes"].as_array().unwrap();
-    assert_eq!(rs.len(), 2);
+    assert_eq!(rs.len(), 3);
     assert_eq!(
-        rs[0]["match"]["headers"][0]["name"],
+        rs[0]["match"]["headers"],
+        json!([{"name": "x-meshroute-cluster", "present_match": false}])
+    );
+    assert_eq!(rs[0]["direct_response"], json!({"status": 404}));
+    assert_eq!(
+        rs[1]["match"]["headers"][0]["name"],
         filter_config::HEADER_NO_PREVIOUS_HOSTS
     );
-    assert!(rs[0]["route"]["retry_policy"]
+    assert!(rs[1]["route"]["retry_policy"]
         .get("retry_host_predicate")
         .is_none());
-    assert_eq!(rs[1]["route"]["cluster_header"], "x-meshroute-cluster");
-    assert_eq!(rs[1]["route"]["timeout"], "0s");
+    assert_eq!(rs[2]["route"]["cluster_header"], "x-meshroute-cluster");
+    assert_eq!(rs[2]["route"]["timeout"], "0s");
     assert!(
-        rs[1]["route"]["retry_policy"].get("retry_on").is_none(),
+        rs[2]["route"]["retry_policy"].get("retry_on").is_none(),
         "retry_on comes from x-envoy-retry-on"
     );
+    assert!(rs[2]["route"]["retry_policy"]
+        .get("retry_host_predicate")
+        .is_some());
     // The mirror's cluster exists for the filter's HTTP calls.
     cluster(&r, "outbound|9080|v9|reviews.default.svc.cluster.local");
 }
@@ -1387,7 +1395,7 @@ fn wasm_mode_gateway_keeps_host_binding() {
         .unwrap();
     assert_eq!(vhs[1]["domains"], json!(["shop.example.com"]));
     assert_eq!(
-        vhs[1]["routes"][1]["route"]["cluster_header"],
+        vhs[1]["routes"][2]["route"]["cluster_header"],
         "x-meshroute-cluster"
     );
     let text = hcm(l, 0)["http_filters"][0]["typed_config"]["config"]["configuration"]["value"]
