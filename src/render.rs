@@ -36,6 +36,23 @@ fn absolute(path: &Path) -> PathBuf {
         .unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// `target/wasm32-wasip1/release/meshroute_filter.wasm` under the current directory, else
+/// next to the `target/` this binary was built into, else the first.
+fn default_wasm() -> PathBuf {
+    let here = absolute(Path::new(envoy::DEFAULT_WASM));
+    if here.is_file() {
+        return here;
+    }
+    let built = std::env::current_exe().ok().and_then(|exe| {
+        let target = exe.parent()?.parent()?;
+        Some(target.join("wasm32-wasip1/release/meshroute_filter.wasm"))
+    });
+    match built {
+        Some(p) if p.is_file() => p,
+        _ => here,
+    }
+}
+
 pub fn run(args: Args) -> ExitCode {
     let (listen_address, listen_port) = match envoy::parse_address(&args.listen) {
         Ok(a) => a,
@@ -50,11 +67,10 @@ pub fn run(args: Args) -> ExitCode {
             return usage(&format!("--gateway {g:?}: expected NAMESPACE/NAME or NAME"));
         }
     }
-    let wasm = absolute(
-        args.wasm
-            .as_deref()
-            .unwrap_or(Path::new(envoy::DEFAULT_WASM)),
-    );
+    let wasm = match &args.wasm {
+        Some(w) => absolute(w),
+        None => default_wasm(),
+    };
     if !args.native && !wasm.is_file() {
         eprintln!(
             "note: {} does not exist yet (build it with `cargo build --release -p meshroute-filter --target wasm32-wasip1`, or pass --wasm); Envoy needs it to start",
