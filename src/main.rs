@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod analyze;
+mod render;
 mod simulate;
 
 #[derive(Parser)]
@@ -39,6 +40,34 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Write an Envoy v3 bootstrap for the rules: listeners, clusters from ServiceEntries and
+    /// DestinationRules, and the meshroute Wasm filter (or native Envoy routes with --native).
+    Render {
+        /// Listener address (Gateway listeners use this host with their server ports).
+        #[arg(long, default_value = meshroute_model::envoy::DEFAULT_LISTEN)]
+        listen: String,
+        /// Envoy admin address.
+        #[arg(long, default_value = meshroute_model::envoy::DEFAULT_ADMIN)]
+        admin: String,
+        /// The filter's .wasm [default: target/wasm32-wasip1/release/meshroute_filter.wasm].
+        #[arg(long)]
+        wasm: Option<PathBuf>,
+        /// Play this Istio Gateway (NAMESPACE/NAME) instead of a sidecar.
+        #[arg(long, value_name = "NS/NAME")]
+        gateway: Option<String>,
+        /// Translate VirtualServices to native Envoy routes (no Wasm).
+        #[arg(long)]
+        native: bool,
+        /// Namespace of resources that do not name one, and of the proxy.
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: render::Format,
+        /// Files, directories or `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Decide one request like Envoy with Istio's rules: the matched rule, its destinations
     /// (with probabilities and clusters), rewrites, retries, faults, mirrors, and why
     /// earlier rules did not match. Exit 0 routed, 1 no route (404), 2 bad input.
@@ -61,6 +90,25 @@ fn main() -> ExitCode {
             };
             analyze::run(&paths, &namespace, output, color)
         }
+        Command::Render {
+            listen,
+            admin,
+            wasm,
+            gateway,
+            native,
+            namespace,
+            format,
+            paths,
+        } => render::run(render::Args {
+            listen,
+            admin,
+            wasm,
+            gateway,
+            native,
+            namespace,
+            format,
+            paths,
+        }),
         Command::Simulate(args) => simulate::run(args),
     }
 }
