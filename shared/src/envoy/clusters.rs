@@ -199,7 +199,17 @@ pub(crate) fn build_clusters(ctx: &mut Ctx<'_>) -> Vec<Value> {
             continue;
         }
         let why = match ctx.registry.get(&cref.host) {
-            None => format!("no ServiceEntry declares host {}", cref.host),
+            None => {
+                let short = cref.host.split('.').next().unwrap_or("");
+                if short != cref.host && ctx.registry.get(short).is_some() {
+                    format!(
+                        "no ServiceEntry declares host {} (one declares {short}, but ServiceEntry hosts are taken as written: declare the FQDN)",
+                        cref.host
+                    )
+                } else {
+                    format!("no ServiceEntry declares host {}", cref.host)
+                }
+            }
             Some(svc) if svc.port(cref.port).is_none() => {
                 format!("ServiceEntry for {} has no port {}", cref.host, cref.port)
             }

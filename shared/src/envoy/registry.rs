@@ -81,6 +81,7 @@ impl Endpoint {
         self.ports
             .get(&port.name)
             .copied()
+            .filter(|p| *p > 0)
             .or(port.target_port)
             .unwrap_or(port.number)
     }
@@ -187,30 +188,51 @@ impl<'a> Registry<'a> {
             })
             .collect();
 
-        let mut endpoints: Vec<Endpoint> = se
-            .endpoints
-            .items()
-            .iter()
-            .map(Endpoint::from_workload)
-            .collect();
+        // Istio: with a workloadSelector the endpoints are the selected WorkloadEntries of the
+        // namespace (their metadata labels merged over their spec labels) and `endpoints` is
+        // not used; without one, `endpoints`.
         let selector = se
             .workload_selector
             .as_ref()
-            .and_then(|s| s.labels.as_ref());
-        if let Some(selector) = selector.filter(|s| !s.is_empty()) {
-            for w in workloads {
-                let Some(we) = w.workload_entry() else {
-                    continue;
-                };
-                if w.namespace_or(default_ns) != ns {
-                    continue;
+            .map(|s| s.labels.clone().unwrap_or_default());
+        let endpoints: Vec<Endpoint> = match &selector {
+            None => se
+                .endpoints
+                .items()
+                .iter()
+                .map(Endpoint::from_workload)
+                .collect(),
+            Some(selector) => {
+                if !se.endpoints.items().is_empty() {
+                    diags.push(r.diag(
+                        codes::MR201,
+                        Level::Warning,
+                        "spec.endpoints",
+                        "endpoints are ignored when a workloadSelector is set (Istio uses the selected WorkloadEntries)",
+                    ));
                 }
-                let ep = Endpoint::from_workload(we);
-                if ep.selected_by(selector) {
-                    endpoints.push(ep);
+                let mut out = Vec::new();
+                if !selector.is_empty() {
+                    for w in workloads {
+                        let Some(we) = w.workload_entry() else {
+                            continue;
+                        };
+                        if w.namespace_or(default_ns) != ns {
+                            continue;
+                        }
+                        let mut ep = Endpoint::from_workload(we);
+                        if let Some(meta) = w.labels() {
+                            ep.labels
+                                .extend(meta.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        }
+                        if ep.selected_by(selector) {
+                            out.push(ep);
+                        }
+                    }
                 }
+                out
             }
-        }
+        };
         let addresses: Vec<String> = se
             .addresses
             .items()
@@ -239,7 +261,11 @@ impl<'a> Registry<'a> {
                 continue;
             }
             let mut svc_endpoints = endpoints.clone();
-            if resolution == Some(Resolution::Dns) && svc_endpoints.is_empty() {
+            let dns = matches!(
+                resolution,
+                Some(Resolution::Dns) | Some(Resolution::DnsRoundRobin)
+            );
+            if dns && svc_endpoints.is_empty() && selector.is_none() {
                 // Istio resolves the host itself when a DNS ServiceEntry lists no endpoints.
                 if crate::host::is_wildcard(&hostname) {
                     diags.push(r.diag(

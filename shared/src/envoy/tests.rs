@@ -192,6 +192,7 @@ spec:
   ports: [{number: 80, name: web, protocol: HTTP, targetPort: 8080}]
   resolution: STATIC
   workloadSelector: {labels: {app: vm}}
+  endpoints: [{address: 10.9.9.9}]
 ---
 apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
@@ -200,8 +201,8 @@ spec: {address: 192.168.0.1, labels: {app: vm, version: v1}, locality: us-east/z
 ---
 apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
-metadata: {name: vm-2, namespace: prod}
-spec: {address: 192.168.0.2, ports: {web: 9000}, labels: {app: vm}}
+metadata: {name: vm-2, namespace: prod, labels: {app: vm}}
+spec: {address: 192.168.0.2, ports: {web: 9000}, labels: {app: other}}
 ---
 apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
@@ -1438,4 +1439,20 @@ fn retry_on_with_only_status_codes_passes_through_like_istio() {
     let rp = &routes(&r, REVIEWS_VH)[0]["route"]["retry_policy"];
     assert_eq!(rp["retry_on"], ",retriable-status-codes");
     assert_eq!(rp["retriable_status_codes"], json!([503]));
+}
+
+#[test]
+fn short_service_entry_host_gets_a_hint() {
+    let se = REVIEWS_SE.replace(
+        "hosts: [reviews.default.svc.cluster.local]",
+        "hosts: [reviews]",
+    );
+    let v = vs("  - route: [{destination: {host: reviews, subset: v1}}]\n");
+    let r = native(&docs(&[&se, REVIEWS_DR, &v]));
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == codes::MR202)
+        .unwrap();
+    assert!(d.message.contains("declare the FQDN"), "{}", d.message);
 }
