@@ -31,7 +31,7 @@
 //! | `tls` SIMPLE / MUTUAL | `UpstreamTlsContext` with files (`caCertificates` default: the system bundle), SNI (or `auto_sni`), SANs (or `auto_san_validation`), `caCrl`, `insecureSkipVerify` |
 //! | `proxyProtocol` | `upstream_proxy_protocol` transport socket |
 //! | `portLevelSettings`, subset `trafficPolicy` | merged like Istio ([`policy`]) |
-//! | HTTPRoute (native) | route per match block, in rule order; see [`routes`] |
+//! | HTTPRoute (native) | route per match block, in rule order; see [`routes`]; `delegate` rules merged with the delegate VirtualService's like istiod ([`delegate`]) |
 //! | Gateway servers | listener per port on the `--listen` host; HTTP servers share one route config, HTTPS servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL with certificate files) get a TLS filter chain per server with SNI; virtual hosts limited to the hosts shared by the server and the VirtualService; `httpsRedirect` → `require_tls: ALL` |
 //!
 //! Relative certificate paths are resolved against the directory of the YAML file that names
@@ -46,7 +46,7 @@
 //! - `localityLbSetting`, `warmup`, `tunnel`, `retryBudget`, `http2KeepAlive`,
 //!   `outlierDetectionHttpErrorCodes`, deprecated `consecutiveErrors` (ignored by Istio too):
 //!   no Istio locality / translation to reproduce here.
-//! - Native routes: `delegate` (VirtualService chaining), `sourceLabels` (the rendered Envoy
+//! - Native routes: `sourceLabels` (the rendered Envoy
 //!   has no workload labels, so such blocks never apply, as in Istio for an unlabeled proxy),
 //!   JWT claim matches (`@request.auth.claims`, no authentication filter), `exponentialDelay`
 //!   and `http2Error` faults (Istio drops them too), TCP and TLS routes, Gateway TLS
@@ -64,6 +64,7 @@ use crate::model::Destination;
 pub mod filter_config;
 
 mod clusters;
+mod delegate;
 mod listeners;
 mod policy;
 mod registry;

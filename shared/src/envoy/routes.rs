@@ -81,28 +81,19 @@ pub(crate) fn vs_routes<'a>(
     o: &RouteOpts<'_>,
 ) -> Vec<Value> {
     let mut out = Vec::new();
-    for (i, http) in vs.http.items().iter().enumerate() {
-        let path = format!("spec.http[{i}]");
-        if http.delegate.is_some() {
-            ctx.diag(
-                vs_res,
-                codes::MR203,
-                Level::Warning,
-                format!("{path}.delegate"),
-                "delegate (VirtualService chaining) is not rendered natively: this rule is skipped",
-            );
-            continue;
-        }
+    for (http, path) in super::delegate::effective_rules(ctx, vs_res, vs) {
+        let http: &HTTPRoute = &http;
+        let path = path.as_str();
         let mut catch_all = false;
         let matches = http.r#match.items();
         if matches.is_empty() {
-            if let Some(r) = translate_route(ctx, vs_res, vs, http, &path, None, o) {
+            if let Some(r) = translate_route(ctx, vs_res, vs, http, path, None, o) {
                 out.push(r);
             }
             catch_all = true;
         } else {
             for (j, m) in matches.iter().enumerate() {
-                if let Some(r) = translate_route(ctx, vs_res, vs, http, &path, Some((j, m)), o) {
+                if let Some(r) = translate_route(ctx, vs_res, vs, http, path, Some((j, m)), o) {
                     let all = is_catch_all(&r);
                     out.push(r);
                     if all {
@@ -142,9 +133,9 @@ fn translate_route<'a>(
     ctx: &mut Ctx<'a>,
     vs_res: &'a Resource,
     vs: &'a VirtualService,
-    http: &'a HTTPRoute,
+    http: &HTTPRoute,
     path: &str,
-    m: Option<(usize, &'a HTTPMatchRequest)>,
+    m: Option<(usize, &HTTPMatchRequest)>,
     o: &RouteOpts<'_>,
 ) -> Option<Value> {
     let vs_ns = vs_res.namespace_or(&ctx.opts.namespace).to_owned();
@@ -525,7 +516,7 @@ impl HeaderOpsOut {
 fn route_action<'a>(
     ctx: &mut Ctx<'a>,
     vs_res: &'a Resource,
-    http: &'a HTTPRoute,
+    http: &HTTPRoute,
     path: &str,
     o: &RouteOpts<'_>,
     mut authority: Option<String>,

@@ -1456,3 +1456,64 @@ fn short_service_entry_host_gets_a_hint() {
         .unwrap();
     assert!(d.message.contains("declare the FQDN"), "{}", d.message);
 }
+
+#[test]
+fn delegation_merges_root_and_delegate_rules_like_istio() {
+    let root = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - name: root
+    match: [{uri: {prefix: /api}, headers: {x-team: {exact: a}}}]
+    timeout: 3s
+    delegate: {name: reviews-api, namespace: team-a}
+  - route: [{destination: {host: reviews, subset: v3}}]
+"#;
+    let child = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-api, namespace: team-a}
+spec:
+  http:
+  - name: v1
+    match: [{uri: {prefix: /api/v1}}]
+    route: [{destination: {host: reviews, subset: v1}}]
+  - name: conflicting
+    match: [{uri: {prefix: /other}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - timeout: 1s
+    route: [{destination: {host: reviews, subset: v2}}]
+"#;
+    let r = native(&docs(&[REVIEWS_SE, REVIEWS_DR, root, child]));
+    let rs = routes(&r, REVIEWS_VH);
+    assert_eq!(rs.len(), 3, "{rs:#?}");
+    assert_eq!(rs[0]["name"], "root-v1");
+    assert_eq!(
+        rs[0]["match"],
+        json!({"prefix": "/api/v1", "case_sensitive": true,
+               "headers": [{"name": "x-team", "string_match": {"exact": "a"}}]})
+    );
+    assert_eq!(
+        rs[0]["route"]["timeout"], "3s",
+        "inherited from the root rule"
+    );
+    // Short names resolve in the root's namespace, not the delegate's.
+    assert_eq!(
+        rs[0]["route"]["cluster"],
+        "outbound|9080|v1|reviews.default.svc.cluster.local"
+    );
+    assert_eq!(rs[1]["name"], "root");
+    assert_eq!(rs[1]["match"]["prefix"], "/api");
+    assert_eq!(rs[1]["route"]["timeout"], "1s");
+    assert_eq!(
+        rs[2]["route"]["cluster"],
+        "outbound|9080|v3|reviews.default.svc.cluster.local"
+    );
+    assert!(r
+        .diagnostics
+        .iter()
+        .any(|d| d.code == codes::MR204 && d.message.contains("rule 1 of delegate")));
+}
