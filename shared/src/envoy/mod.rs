@@ -8,7 +8,7 @@
 //!   whose HTTP filters are the meshroute proxy-wasm filter, a header-controlled fault filter and
 //!   the router; every route sends the request to the cluster named in the request header the
 //!   filter sets. The filter gets the Istio resources in its plugin configuration
-//!   ([`filter_config`], which also documents the headers contract).
+//!   ([`mod@filter_config`], which also documents the headers contract).
 //! - **native** (`--native`): the same VirtualServices translated to Envoy's own route
 //!   configuration the way istiod does (`pilot/pkg/networking/core/route/route.go`), no Wasm.
 //!   This is the oracle the filter is tested against, so it follows Istio field by field.
@@ -30,8 +30,8 @@
 //! | `outlierDetection` | `outlier_detection` (consecutive 5xx / gateway errors enforced at 100%, success rate off, interval, base ejection time, max ejection percent, local-origin split) + `healthy_panic_threshold` = `minHealthPercent` |
 //! | `tls` SIMPLE / MUTUAL | `UpstreamTlsContext` with files (`caCertificates` default: the system bundle), SNI (or `auto_sni`), SANs (or `auto_san_validation`), `caCrl`, `insecureSkipVerify` |
 //! | `proxyProtocol` | `upstream_proxy_protocol` transport socket |
-//! | `portLevelSettings`, subset `trafficPolicy` | merged like Istio ([`policy`]) |
-//! | HTTPRoute (native) | route per match block, in rule order; see [`routes`]; `delegate` rules merged with the delegate VirtualService's like istiod ([`delegate`]) |
+//! | `portLevelSettings`, subset `trafficPolicy` | merged like Istio (`policy.rs`) |
+//! | HTTPRoute (native) | route per match block, in rule order; see `routes.rs`; `delegate` rules merged with the delegate VirtualService's like istiod (`delegate.rs`) |
 //! | Gateway servers | listener per port on the `--listen` host; HTTP servers share one route config, HTTPS servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL with certificate files) get a TLS filter chain per server with SNI; virtual hosts limited to the hosts shared by the server and the VirtualService; `httpsRedirect` → `require_tls: ALL` |
 //!
 //! Relative certificate paths are resolved against the directory of the YAML file that names
