@@ -43,7 +43,7 @@ enum Command {
     /// Write an Envoy v3 bootstrap for the rules: listeners, clusters from ServiceEntries and
     /// DestinationRules, and the meshroute Wasm filter (or native Envoy routes with --native).
     Render {
-        /// Listener address (Gateway listeners use this host with their server ports).
+        /// Listener ADDR:PORT (with --gateway, listeners use ADDR with the servers' ports).
         #[arg(long, default_value = meshroute_model::envoy::DEFAULT_LISTEN)]
         listen: String,
         /// Envoy admin address.

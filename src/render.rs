@@ -54,7 +54,14 @@ fn default_wasm() -> PathBuf {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let (listen_address, listen_port) = match envoy::parse_address(&args.listen) {
+    // With --gateway the listeners take the servers' ports: an address alone is enough.
+    let listen = match envoy::parse_address(&args.listen) {
+        Err(_) if args.gateway.is_some() && !args.listen.contains(':') => {
+            envoy::parse_address(&format!("{}:0", args.listen))
+        }
+        other => other,
+    };
+    let (listen_address, listen_port) = match listen {
         Ok(a) => a,
         Err(e) => return usage(&format!("--listen: {e}")),
     };

@@ -220,6 +220,8 @@ fn gateway_example_listens_on_server_ports_with_absolute_certificates() {
         "json",
         "--gateway",
         "default/httpbin-gateway",
+        "--listen",
+        "127.0.0.1",
         &example("ingress-gateway").to_string_lossy(),
     ]);
     let config = json_of(&o);
@@ -233,6 +235,9 @@ fn gateway_example_listens_on_server_ports_with_absolute_certificates() {
         })
         .collect();
     assert_eq!(ports, [8080, 8443]);
+    assert!(listeners
+        .iter()
+        .all(|l| l["address"]["socket_address"]["address"] == "127.0.0.1"));
     let certs = names_in(&config, "filename");
     assert_eq!(certs.len(), 2, "{certs:?}");
     for c in certs {
