@@ -1,0 +1,424 @@
+//! Labelled, keyboard-usable form controls bound to model fields. Every control
+//! has `data-testid="f-<field path>"` and shows the diagnostics reported at its
+//! path inline (`data-testid="diag-<field path>"`).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use meshroute_model::model::StringMatch;
+use meshroute_model::Level;
+
+use crate::ctx;
+use crate::problems::level_class;
+use crate::state::{doc_id_of, DocId};
+
+/// The document the form edits (context for [`FieldDiags`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FormDoc(pub DocId);
+
+/// Diagnostics of the form's document at `path` (and below it when `nested`).
+#[component]
+pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) -> impl IntoView {
+    let ctx = ctx();
+    let doc = use_context::<FormDoc>().map(|d| d.0);
+    let testid = format!("diag-{path}");
+    let items = Memo::new(move |_| {
+        ctx.diags.with(|ds| {
+            ds.iter()
+                .filter(|d| doc.is_some() && doc_id_of(d.file.as_deref()) == doc)
+                .filter(|d| {
+                    d.path == path
+                        || (nested
+                            && d.path.len() > path.len()
+                            && d.path.starts_with(path.as_str())
+                            && matches!(d.path.as_bytes()[path.len()], b'.' | b'['))
+                })
+                .map(|d| (d.level, d.code.clone(), d.message.clone()))
+                .collect::<Vec<(Level, String, String)>>()
+        })
+    });
+    view! {
+        <Show when=move || items.with(|i| !i.is_empty())>
+            <ul class="field-diags" data-testid=testid.clone() role="status">
+                {move || {
+                    items
+                        .get()
+                        .into_iter()
+                        .map(|(level, code, message)| {
+                            view! {
+                                <li class=level_class(level)>
+                                    <span class="code">{code}</span>
+                                    " "
+                                    {message}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </Show>
+    }
+}
+
+/// `Some(trimmed)` unless blank.
+pub fn opt_str(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// Parses an optional number: blank is `Ok(None)`, garbage is the parse error.
+pub fn opt_num<T: std::str::FromStr>(s: &str) -> Result<Option<T>, T::Err> {
+    let t = s.trim();
+    if t.is_empty() {
+        Ok(None)
+    } else {
+        t.parse().map(Some)
+    }
+}
+
+/// `a, b c` → `["a", "b", "c"]`; blank is `None`.
+pub fn opt_list(s: &str) -> Option<Vec<String>> {
+    let v: Vec<String> = s
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+pub fn list_text(v: Option<&Vec<String>>) -> String {
+    v.map(|v| v.join(", ")).unwrap_or_default()
+}
+
+/// `k: v` (or `k=v`) lines → map; blank is `None`.
+pub fn opt_map(s: &str) -> Option<BTreeMap<String, String>> {
+    let m: BTreeMap<String, String> = s
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            if l.is_empty() {
+                return None;
+            }
+            let (k, v) = l
+                .split_once(':')
+                .or_else(|| l.split_once('='))
+                .unwrap_or((l, ""));
+            Some((k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .filter(|(k, _)| !k.is_empty())
+        .collect();
+    (!m.is_empty()).then_some(m)
+}
+
+pub fn map_text(m: Option<&BTreeMap<String, String>>) -> String {
+    m.map(|m| m.iter().map(|(k, v)| format!("{k}: {v}\n")).collect())
+        .unwrap_or_default()
+}
+
+/// `None` when `o` holds the default value (drops empty objects from the YAML).
+pub fn prune<T: Default + PartialEq>(o: &mut Option<T>) {
+    if o.as_ref().is_some_and(|v| *v == T::default()) {
+        *o = None;
+    }
+}
+
+/// Which alternative a [`StringMatch`] uses, and its value.
+pub fn match_kind(m: Option<&StringMatch>) -> (&'static str, String) {
+    match m {
+        None => ("", String::new()),
+        Some(m) => {
+            if let Some(v) = &m.exact {
+                ("exact", v.clone())
+            } else if let Some(v) = &m.prefix {
+                ("prefix", v.clone())
+            } else if let Some(v) = &m.regex {
+                ("regex", v.clone())
+            } else {
+                ("present", String::new())
+            }
+        }
+    }
+}
+
+/// A [`StringMatch`] with one alternative (`present` → `{}`), keeping unknown fields.
+pub fn make_match(old: Option<&StringMatch>, kind: &str, value: &str) -> StringMatch {
+    let mut m = StringMatch {
+        extra: old.map(|o| o.extra.clone()).unwrap_or_default(),
+        ..Default::default()
+    };
+    let v = Some(value.to_owned());
+    match kind {
+        "exact" => m.exact = v,
+        "prefix" => m.prefix = v,
+        "regex" => m.regex = v,
+        _ => {}
+    }
+    m
+}
+
+fn field_id(path: &str) -> String {
+    format!("f-{path}")
+}
+
+/// A text input.
+#[component]
+pub fn TextField(
+    #[prop(into)] label: String,
+    #[prop(into)] path: String,
+    #[prop(into)] value: Signal<String>,
+    on_set: Callback<String>,
+    #[prop(optional, into)] placeholder: String,
+    /// Id of a `<datalist>` with suggestions.
+    #[prop(optional, into)]
+    list: Option<String>,
+    /// Apply on `change` (Enter/blur) instead of every keystroke: for keys of maps,
+    /// which would reorder the rows while typing.
+    #[prop(optional)]
+    on_change_only: bool,
+    #[prop(optional, into)] title: String,
+) -> impl IntoView {
+    let id = field_id(&path);
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id.clone()
+                data-testid=id
+                type="text"
+                title=title
+                spellcheck="false"
+                autocomplete="off"
+                placeholder=placeholder
+                list=list
+                prop:value=move || value.get()
+                on:input=move |ev| {
+                    if !on_change_only {
+                        on_set.run(event_target_value(&ev))
+                    }
+                }
+                on:change=move |ev| {
+                    if on_change_only {
+                        on_set.run(event_target_value(&ev))
+                    }
+                }
+            />
+            <FieldDiags path=path/>
+        </div>
+    }
+}
+
+/// A number input (the value is text so that blank means "not set").
+#[component]
+pub fn NumberField(
+    #[prop(into)] label: String,
+    #[prop(into)] path: String,
+    #[prop(into)] value: Signal<String>,
+    on_set: Callback<String>,
+    #[prop(optional, into)] min: Option<String>,
+    #[prop(optional, into)] max: Option<String>,
+    #[prop(optional, into)] step: Option<String>,
+    #[prop(optional, into)] placeholder: String,
+) -> impl IntoView {
+    let id = field_id(&path);
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id.clone()
+                data-testid=id
+                type="number"
+                min=min
+                max=max
+                step=step
+                placeholder=placeholder
+                prop:value=move || value.get()
+                on:input=move |ev| on_set.run(event_target_value(&ev))
+            />
+            <FieldDiags path=path/>
+        </div>
+    }
+}
+
+/// A select; `options` are (value, label); a current value not among them is shown too.
+#[component]
+pub fn SelectField(
+    #[prop(into)] label: String,
+    #[prop(into)] path: String,
+    #[prop(into)] value: Signal<String>,
+    options: Vec<(String, String)>,
+    on_set: Callback<String>,
+    /// Testid suffix when the path's testid belongs to another control.
+    #[prop(optional, into)]
+    testid: Option<String>,
+) -> impl IntoView {
+    let id = testid.unwrap_or_else(|| field_id(&path));
+    let opts = options.clone();
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select
+                id=id.clone()
+                data-testid=id
+                prop:value=move || value.get()
+                on:change=move |ev| on_set.run(event_target_value(&ev))
+            >
+                {options
+                    .into_iter()
+                    .map(|(v, l)| {
+                        let v2 = v.clone();
+                        view! { <option value=v selected=move || value.get() == v2>{l}</option> }
+                    })
+                    .collect_view()}
+                {move || {
+                    let cur = value.get();
+                    (!cur.is_empty() && !opts.iter().any(|(v, _)| *v == cur)).then(|| {
+                        let label = format!("{cur} (unknown)");
+                        view! { <option value=cur selected=true>{label}</option> }
+                    })
+                }}
+            </select>
+            <FieldDiags path=path/>
+        </div>
+    }
+}
+
+/// A checkbox.
+#[component]
+pub fn CheckField(
+    #[prop(into)] label: String,
+    #[prop(into)] path: String,
+    #[prop(into)] value: Signal<bool>,
+    on_set: Callback<bool>,
+) -> impl IntoView {
+    let id = field_id(&path);
+    view! {
+        <div class="field check">
+            <input
+                id=id.clone()
+                data-testid=id.clone()
+                type="checkbox"
+                prop:checked=move || value.get()
+                on:change=move |ev| on_set.run(event_target_checked(&ev))
+            />
+            <label for=id>{label}</label>
+            <FieldDiags path=path/>
+        </div>
+    }
+}
+
+/// A multi-line input applied on `change` (maps and lists written one per line).
+#[component]
+pub fn AreaField(
+    #[prop(into)] label: String,
+    #[prop(into)] path: String,
+    #[prop(into)] value: Signal<String>,
+    on_set: Callback<String>,
+    #[prop(optional, into)] placeholder: String,
+) -> impl IntoView {
+    let id = field_id(&path);
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <textarea
+                id=id.clone()
+                data-testid=id
+                rows="2"
+                spellcheck="false"
+                placeholder=placeholder
+                prop:value=move || value.get()
+                on:change=move |ev| on_set.run(event_target_value(&ev))
+            ></textarea>
+            <FieldDiags path=path nested=true/>
+        </div>
+    }
+}
+
+/// A [`StringMatch`]: how to compare (exact/prefix/regex, or present/absent for
+/// headers) and the value. `None` removes the condition.
+#[component]
+pub fn MatchField(
+    #[prop(into)] label: String,
+    #[prop(into)] path: String,
+    #[prop(into)] value: Signal<Option<StringMatch>>,
+    on_set: Callback<Option<StringMatch>>,
+    /// Offer "present" (`{}`), for headers and query parameters.
+    #[prop(optional)]
+    presence: bool,
+) -> impl IntoView {
+    let id = field_id(&path);
+    let kind_id = format!("{id}-type");
+    let kind = move || value.with(|m| match_kind(m.as_ref()).0);
+    let text = move || value.with(|m| match_kind(m.as_ref()).1);
+    let mut kinds = vec![
+        ("exact", "equals"),
+        ("prefix", "starts with"),
+        ("regex", "matches regex"),
+    ];
+    if presence {
+        kinds.push(("present", "is present"));
+    }
+    view! {
+        <div class="field match-field">
+            <label for=id.clone()>{label}</label>
+            <select
+                data-testid=kind_id.clone()
+                aria-label="comparison"
+                prop:value=kind
+                on:change=move |ev| {
+                    let k = event_target_value(&ev);
+                    let v = text();
+                    on_set.run(Some(make_match(value.get_untracked().as_ref(), &k, &v)))
+                }
+            >
+                {kinds
+                    .into_iter()
+                    .map(|(k, l)| view! { <option value=k selected=move || kind() == k>{l}</option> })
+                    .collect_view()}
+            </select>
+            <input
+                id=id.clone()
+                data-testid=id
+                type="text"
+                spellcheck="false"
+                autocomplete="off"
+                disabled=move || kind() == "present"
+                prop:value=text
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    let k = kind();
+                    on_set.run(Some(make_match(value.get_untracked().as_ref(), if k.is_empty() { "exact" } else { k }, &v)))
+                }
+            />
+            <FieldDiags path=path nested=true/>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsing_helpers() {
+        assert_eq!(opt_str("  "), None);
+        assert_eq!(opt_num::<u32>(""), Ok(None));
+        assert_eq!(opt_num::<u32>("12"), Ok(Some(12)));
+        assert!(opt_num::<u32>("x").is_err());
+        assert_eq!(
+            opt_list("a, b c"),
+            Some(vec!["a".into(), "b".into(), "c".into()])
+        );
+        let m = opt_map("app: web\nversion=v1\n\n").unwrap();
+        assert_eq!(map_text(Some(&m)), "app: web\nversion: v1\n");
+        let mut o = Some(StringMatch::default());
+        prune(&mut o);
+        assert_eq!(o, None);
+        let m = make_match(None, "prefix", "/api");
+        assert_eq!(match_kind(Some(&m)), ("prefix", "/api".to_owned()));
+        assert_eq!(
+            match_kind(Some(&make_match(None, "present", ""))).0,
+            "present"
+        );
+    }
+}
