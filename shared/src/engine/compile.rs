@@ -156,6 +156,11 @@ struct Builder<'r> {
     service_ports: HashMap<String, Vec<u32>>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    /// While compiling a rule: the root VirtualService's namespace, in which short
+    /// destination hosts and gateway names resolve. istiod resolves short names
+    /// after merging delegates into the root (`resolveVirtualServiceShortnames` on
+    /// the merged root), so a delegate's `reviews` is `reviews.<root ns>…`.
+    resolve_ns: Option<String>,
 }
 
 /// Istio's `resolveGatewayName`: `name` → `ns/name`, `./name` → `ns/name`,
@@ -528,7 +533,11 @@ impl<'r> Builder<'r> {
             );
             return None;
         };
-        let host = fqdn(h, self.ns(vs));
+        let ns = self
+            .resolve_ns
+            .clone()
+            .unwrap_or_else(|| self.ns(vs).to_owned());
+        let host = fqdn(h, &ns);
         let subset = d.subset.as_deref().filter(|s| !s.is_empty());
         let port = d
             .port
@@ -674,7 +683,10 @@ impl<'r> Builder<'r> {
         if let Some((g, l)) = pick(layers, |m| {
             Some(m.gateways.items()).filter(|g| !g.is_empty())
         }) {
-            let ns = self.ns(l.vs).to_owned();
+            let ns = self
+                .resolve_ns
+                .clone()
+                .unwrap_or_else(|| self.ns(l.vs).to_owned());
             mb.gateways = Some(Cond {
                 c: g.iter().map(|x| resolve_gateway(x, &ns)).collect(),
                 path: join_key(&l.path, "gateways").into(),
@@ -719,6 +731,21 @@ impl<'r> Builder<'r> {
         match_layers: Vec<Vec<MatchLayer<'r>>>,
     ) -> Option<Rule> {
         let last = layers.last()?;
+        self.resolve_ns = Some(self.ns(root_vs).to_owned());
+        let rule = self.rule_inner(root_vs, index, delegate, layers, last, match_layers);
+        self.resolve_ns = None;
+        Some(rule)
+    }
+
+    fn rule_inner(
+        &mut self,
+        root_vs: u32,
+        index: usize,
+        delegate: Option<(u32, u32)>,
+        layers: &[RouteLayer<'r>],
+        last: &RouteLayer<'r>,
+        match_layers: Vec<Vec<MatchLayer<'r>>>,
+    ) -> Rule {
         let matches: Vec<MatchBlock> = match_layers.iter().map(|ls| self.match_block(ls)).collect();
         let name = merge_names(layers.iter().map(|l| l.http.name.as_deref()));
         fn pick<'a, 'r, T: ?Sized>(
@@ -731,6 +758,8 @@ impl<'r> Builder<'r> {
         let path = last.path.clone();
 
         let headers = header_ops(pick(layers, |h| h.headers.as_ref()).map(|(h, _)| h));
+        // virtual_service.proto, HTTPRoute.timeout: "Timeout for HTTP requests,
+        // default is disabled" (istiod `setTimeout` writes 0s).
         let timeout = match pick(layers, |h| h.timeout.as_deref()) {
             Some((t, l)) => {
                 let p = join_key(&l.path, "timeout");
@@ -804,8 +833,10 @@ impl<'r> Builder<'r> {
             let mut dests = Vec::new();
             for (i, rd) in items.iter().enumerate() {
                 let rp = join_index(&join_key(&path, "route"), i);
-                // Single destination: all traffic, whatever its weight. Several:
-                // zero weights are dropped (istiod `applyHTTPRouteDestination`).
+                // virtual_service.proto, HTTPRouteDestination.weight: "If there is only
+                // one destination in a rule, the weight value is assumed to be 100."
+                // Several: zero weights are dropped (istiod `applyHTTPRouteDestination`)
+                // and Envoy splits by weight / sum of weights.
                 let weight = if single {
                     100
                 } else {
@@ -946,7 +977,9 @@ impl<'r> Builder<'r> {
         };
 
         // Mirrors (istiod `MirrorPercent` / `MirrorPercentByPolicy`): an absent
-        // percentage mirrors 100%, an explicit 0 mirrors nothing.
+        // percentage mirrors 100% (virtual_service.proto, mirror_percentage: "If this
+        // field is absent, all the traffic (100%) will be mirrored"), an explicit 0
+        // mirrors nothing.
         let mut mirrors = Vec::new();
         if let Some((m, l)) = pick(layers, |h| h.mirror.as_ref()) {
             let pct = if let Some((p, _)) = pick(layers, |h| h.mirror_percentage.as_ref()) {
@@ -1003,7 +1036,7 @@ impl<'r> Builder<'r> {
             })),
             None => RuleBody::Ignored("the rule is invalid (see the errors)".into()),
         };
-        Some(Rule {
+        Rule {
             vs: Some(root_vs),
             index: index as u32,
             name: name.map(Into::into),
@@ -1011,7 +1044,7 @@ impl<'r> Builder<'r> {
             delegate,
             matches,
             body,
-        })
+        }
     }
 
     /// istiod `TranslateFault`.
@@ -1019,10 +1052,10 @@ impl<'r> Builder<'r> {
         let delay = match &f.delay {
             Some(d) => {
                 let dp = join_key(path, "delay");
-                // An absent `percentage` falls back to the deprecated integer
-                // `percent`, 0 when unset: no request is delayed (istiod sets
-                // numerator 0; the proto comment "all requests" is not what happens,
-                // see istio/istio#36303).
+                // virtual_service.proto says "If left unspecified, all request will be
+                // delayed", but istiod `TranslateFault` falls back to the deprecated
+                // integer `percent` (0 when unset): Envoy gets numerator 0 and delays
+                // nothing. We follow what istiod does (istio/istio#36303).
                 let percentage = match &d.percentage {
                     Some(p) => Percentage::from_percent(p.value.unwrap_or(0.0)),
                     None => Percentage::from_int_percent(i64::from(d.percent.unwrap_or(0))),
@@ -1051,8 +1084,10 @@ impl<'r> Builder<'r> {
         let abort = match &f.abort {
             Some(a) => {
                 let ap = join_key(path, "abort");
-                // An absent `percentage` leaves Envoy's FaultAbort.percentage unset,
-                // i.e. 0%: nothing is aborted (istio/istio#36303, #39969).
+                // virtual_service.proto says "If not specified, all requests are
+                // aborted", but istiod leaves Envoy's FaultAbort.percentage unset, which
+                // Envoy reads as 0%: nothing is aborted (istio/istio#36303, #39969).
+                // We follow what istiod does.
                 let percentage = a
                     .percentage
                     .as_ref()
@@ -1315,6 +1350,7 @@ pub(crate) fn compile(
         service_ports: HashMap::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
+        resolve_ns: None,
     };
 
     for r in &resources {

@@ -427,7 +427,7 @@ pub enum HostMatch {
 
 /// The decision for one request. Borrowed from the engine and the request;
 /// producing it allocates nothing.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Decision<'a> {
     pub(crate) engine: &'a Engine,
     pub(crate) table: Option<&'a Table>,
@@ -438,6 +438,20 @@ pub struct Decision<'a> {
     pub(crate) request: Request<'a>,
     pub(crate) matched_len: usize,
     pub(crate) port: u32,
+}
+
+impl std::fmt::Debug for Decision<'_> {
+    /// The decision's outcome, not the whole engine it borrows.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decision")
+            .field("virtual_service", &self.virtual_service())
+            .field("host", &self.host)
+            .field("rule_index", &self.rule_index())
+            .field("match_index", &self.match_index)
+            .field("delegate", &self.delegate())
+            .field("action", &self.action())
+            .finish()
+    }
 }
 
 impl<'a> Decision<'a> {

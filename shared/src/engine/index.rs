@@ -10,17 +10,20 @@
 
 use super::matcher::{literal_prefix, StrMatcher, UriMatcher};
 
-/// Most lists merged on the stack; beyond this the caller falls back to a scan.
-const MAX_LISTS: usize = 32;
+/// Most lists merged on the stack; beyond this every entry is a candidate.
+const MAX_LISTS: usize = 24;
+
+/// A range of `UriIndex::postings`.
+type Span = (u32, u32);
 
 #[derive(Debug, Default, Clone)]
 struct Node {
     /// Sorted by byte.
     edges: Vec<(u8, u32)>,
     /// Entries whose prefix ends here (sorted).
-    prefix: Vec<u32>,
+    prefix: Span,
     /// Entries whose exact path ends here (sorted).
-    exact: Vec<u32>,
+    exact: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -29,31 +32,45 @@ struct Trie {
     fold: bool,
 }
 
-impl Trie {
-    fn new(fold: bool) -> Trie {
-        Trie {
-            nodes: vec![Node::default()],
-            fold,
+/// A trie under construction: per-node entry lists.
+struct TrieBuilder {
+    trie: Trie,
+    prefix: Vec<Vec<u32>>,
+    exact: Vec<Vec<u32>>,
+}
+
+impl TrieBuilder {
+    fn new(fold: bool) -> TrieBuilder {
+        TrieBuilder {
+            trie: Trie {
+                nodes: vec![Node::default()],
+                fold,
+            },
+            prefix: vec![Vec::new()],
+            exact: vec![Vec::new()],
         }
     }
 
     fn node_for(&mut self, key: &str) -> usize {
+        let t = &mut self.trie;
         let mut cur = 0usize;
         for &b in key.as_bytes() {
-            let b = if self.fold { b.to_ascii_lowercase() } else { b };
-            let next = match self.nodes.get(cur) {
-                Some(n) => match n.edges.binary_search_by_key(&b, |e| e.0) {
-                    Ok(i) => n.edges.get(i).map(|e| e.1 as usize),
-                    Err(_) => None,
-                },
-                None => None,
-            };
+            let b = if t.fold { b.to_ascii_lowercase() } else { b };
+            let next = t.nodes.get(cur).and_then(|n| {
+                n.edges
+                    .binary_search_by_key(&b, |e| e.0)
+                    .ok()
+                    .and_then(|i| n.edges.get(i))
+                    .map(|e| e.1 as usize)
+            });
             cur = match next {
                 Some(n) => n,
                 None => {
-                    let id = self.nodes.len();
-                    self.nodes.push(Node::default());
-                    if let Some(n) = self.nodes.get_mut(cur) {
+                    let id = t.nodes.len();
+                    t.nodes.push(Node::default());
+                    self.prefix.push(Vec::new());
+                    self.exact.push(Vec::new());
+                    if let Some(n) = t.nodes.get_mut(cur) {
                         let pos = n.edges.partition_point(|e| e.0 < b);
                         n.edges.insert(pos, (b, id as u32));
                     }
@@ -64,16 +81,48 @@ impl Trie {
         cur
     }
 
+    fn add_prefix(&mut self, key: &str, entry: u32) {
+        let n = self.node_for(key);
+        if let Some(l) = self.prefix.get_mut(n) {
+            l.push(entry);
+        }
+    }
+
+    fn add_exact(&mut self, key: &str, entry: u32) {
+        let n = self.node_for(key);
+        if let Some(l) = self.exact.get_mut(n) {
+            l.push(entry);
+        }
+    }
+
+    /// Moves the lists into `postings`.
+    fn finish(self, postings: &mut Vec<u32>) -> Trie {
+        let mut trie = self.trie;
+        let mut put = |l: &[u32]| -> Span {
+            let start = postings.len() as u32;
+            postings.extend_from_slice(l);
+            (start, postings.len() as u32)
+        };
+        for ((node, p), e) in trie.nodes.iter_mut().zip(&self.prefix).zip(&self.exact) {
+            node.prefix = put(p);
+            node.exact = put(e);
+        }
+        trie
+    }
+}
+
+impl Trie {
     fn is_empty(&self) -> bool {
         self.nodes.len() == 1
             && self
                 .nodes
                 .first()
-                .is_some_and(|n| n.prefix.is_empty() && n.exact.is_empty())
+                .is_some_and(|n| n.prefix.0 == n.prefix.1 && n.exact.0 == n.exact.1)
     }
 
     /// Pushes the candidate lists for `path`; false when there are too many lists.
-    fn collect<'s>(&'s self, path: &str, out: &mut Lists<'s>) -> bool {
+    #[inline]
+    fn collect(&self, path: &str, out: &mut Lists) -> bool {
         let mut cur = match self.nodes.first() {
             Some(n) => n,
             None => return true,
@@ -81,17 +130,12 @@ impl Trie {
         let bytes = path.as_bytes();
         let mut depth = 0usize;
         loop {
-            if !cur.prefix.is_empty() && !out.push(&cur.prefix) {
+            if !out.push(cur.prefix) {
                 return false;
             }
-            if depth == bytes.len() {
-                if !cur.exact.is_empty() && !out.push(&cur.exact) {
-                    return false;
-                }
-                return true;
-            }
             let Some(&b) = bytes.get(depth) else {
-                return true;
+                // The whole path consumed: exact matches end here.
+                return out.push(cur.exact);
             };
             let b = if self.fold { b.to_ascii_lowercase() } else { b };
             let next = match cur.edges.binary_search_by_key(&b, |e| e.0) {
@@ -107,68 +151,78 @@ impl Trie {
     }
 }
 
-/// Sorted lists of entry numbers, on the stack.
-pub(crate) struct Lists<'s> {
-    lists: [&'s [u32]; MAX_LISTS],
+/// Sorted runs of entry numbers (spans of the postings), on the stack.
+pub(crate) struct Lists {
+    spans: [Span; MAX_LISTS],
     len: usize,
 }
 
-impl<'s> Lists<'s> {
+impl Lists {
     fn new() -> Self {
         Lists {
-            lists: [&[]; MAX_LISTS],
+            spans: [(0, 0); MAX_LISTS],
             len: 0,
         }
     }
 
-    fn push(&mut self, l: &'s [u32]) -> bool {
-        match self.lists.get_mut(self.len) {
+    /// Adds a span (empty spans are skipped); false when full.
+    #[inline]
+    fn push(&mut self, s: Span) -> bool {
+        if s.0 == s.1 {
+            return true;
+        }
+        match self.spans.get_mut(self.len) {
             Some(slot) => {
-                *slot = l;
+                *slot = s;
                 self.len += 1;
                 true
             }
             None => false,
         }
     }
-
-    /// Pops the smallest head among the lists (k-way merge; k is small).
-    #[inline]
-    fn next_min(&mut self) -> Option<u32> {
-        let live = self.lists.get_mut(..self.len)?;
-        let mut best: Option<(usize, u32)> = None;
-        for (i, l) in live.iter().enumerate() {
-            if let Some(&h) = l.first() {
-                if best.is_none_or(|(_, b)| h < b) {
-                    best = Some((i, h));
-                }
-            }
-        }
-        let (i, v) = best?;
-        if let Some(l) = live.get_mut(i) {
-            *l = l.get(1..).unwrap_or(&[]);
-        }
-        Some(v)
-    }
 }
 
-/// The candidate entries for one path, in ascending order. Lives on the stack
-/// (no allocation per request), hence the large variant.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Candidates<'s> {
-    Merge(Lists<'s>),
-    /// Too many lists: every entry is a candidate.
-    All(std::ops::Range<u32>),
+/// The candidate entries for one path, in ascending order (a k-way merge of the
+/// runs; k is small). Lives on the stack: no allocation per request.
+pub(crate) struct Candidates<'s> {
+    postings: &'s [u32],
+    lists: Lists,
+    /// Too many runs: every entry is a candidate.
+    all: Option<std::ops::Range<u32>>,
 }
 
 impl Iterator for Candidates<'_> {
     type Item = u32;
     #[inline]
     fn next(&mut self) -> Option<u32> {
-        match self {
-            Candidates::Merge(l) => l.next_min(),
-            Candidates::All(r) => r.next(),
+        if let Some(r) = &mut self.all {
+            return r.next();
         }
+        let live = self.lists.spans.get_mut(..self.lists.len)?;
+        if let [one] = live {
+            // One run: no merge.
+            let v = *self.postings.get(one.0 as usize)?;
+            one.0 += 1;
+            if one.0 == one.1 {
+                self.lists.len = 0;
+            }
+            return Some(v);
+        }
+        let mut best: Option<(usize, u32)> = None;
+        for (i, sp) in live.iter().enumerate() {
+            if sp.0 < sp.1 {
+                if let Some(&h) = self.postings.get(sp.0 as usize) {
+                    if best.is_none_or(|(_, b)| h < b) {
+                        best = Some((i, h));
+                    }
+                }
+            }
+        }
+        let (i, v) = best?;
+        if let Some(sp) = live.get_mut(i) {
+            sp.0 += 1;
+        }
+        Some(v)
     }
 }
 
@@ -177,73 +231,70 @@ impl Iterator for Candidates<'_> {
 pub(crate) struct UriIndex {
     sensitive: Trie,
     folded: Trie,
-    /// Entries that are candidates for every path (sorted).
-    always: Vec<u32>,
+    /// Entries that are candidates for every path.
+    always: Span,
+    /// Every run, concatenated.
+    postings: Vec<u32>,
     entries: u32,
 }
 
 impl UriIndex {
     /// Builds the index; `uris[i]` is the URI condition of entry `i` (None: any path).
     pub(crate) fn build<'u>(uris: impl Iterator<Item = Option<&'u UriMatcher>>) -> UriIndex {
-        let mut idx = UriIndex {
-            sensitive: Trie::new(false),
-            folded: Trie::new(true),
-            always: Vec::new(),
-            entries: 0,
-        };
+        let mut sensitive = TrieBuilder::new(false);
+        let mut folded = TrieBuilder::new(true);
+        let mut always = Vec::new();
+        let mut entries = 0;
         for (i, u) in uris.enumerate() {
             let i = i as u32;
-            idx.entries = i + 1;
+            entries = i + 1;
             let Some(u) = u else {
-                idx.always.push(i);
+                always.push(i);
                 continue;
             };
             let trie = if u.ignore_case && !matches!(u.m, StrMatcher::Regex(_)) {
-                &mut idx.folded
+                &mut folded
             } else {
-                &mut idx.sensitive
+                &mut sensitive
             };
             match &u.m {
-                StrMatcher::Exact(e) => {
-                    let n = trie.node_for(e);
-                    if let Some(n) = trie.nodes.get_mut(n) {
-                        n.exact.push(i);
-                    }
-                }
-                StrMatcher::Prefix(p) => {
-                    let n = trie.node_for(p);
-                    if let Some(n) = trie.nodes.get_mut(n) {
-                        n.prefix.push(i);
-                    }
-                }
+                StrMatcher::Exact(e) => trie.add_exact(e, i),
+                StrMatcher::Prefix(p) => trie.add_prefix(p, i),
                 StrMatcher::Regex(r) => {
                     let lit = literal_prefix(&r.src);
                     if lit.is_empty() {
-                        idx.always.push(i);
+                        always.push(i);
                     } else {
-                        let n = trie.node_for(&lit);
-                        if let Some(n) = trie.nodes.get_mut(n) {
-                            n.prefix.push(i);
-                        }
+                        trie.add_prefix(&lit, i);
                     }
                 }
-                StrMatcher::Present => idx.always.push(i),
+                StrMatcher::Present => always.push(i),
             }
         }
-        idx
+        let mut postings = always;
+        let always = (0, postings.len() as u32);
+        let sensitive = sensitive.finish(&mut postings);
+        let folded = folded.finish(&mut postings);
+        UriIndex {
+            sensitive,
+            folded,
+            always,
+            postings,
+            entries,
+        }
     }
 
     /// The entries whose URI condition may match `path`, ascending.
     #[inline]
-    pub(crate) fn candidates<'s>(&'s self, path: &str) -> Candidates<'s> {
+    pub(crate) fn candidates(&self, path: &str) -> Candidates<'_> {
         let mut lists = Lists::new();
-        let ok = (self.always.is_empty() || lists.push(&self.always))
+        let ok = lists.push(self.always)
             && (self.sensitive.is_empty() || self.sensitive.collect(path, &mut lists))
             && (self.folded.is_empty() || self.folded.collect(path, &mut lists));
-        if ok {
-            Candidates::Merge(lists)
-        } else {
-            Candidates::All(0..self.entries)
+        Candidates {
+            postings: &self.postings,
+            lists,
+            all: (!ok).then_some(0..self.entries),
         }
     }
 }
@@ -284,5 +335,18 @@ mod tests {
         assert_eq!(got, vec![0, 1, 3, 4, 6]);
         let got: Vec<u32> = idx.candidates("/").collect();
         assert_eq!(got, vec![1, 6]);
+    }
+
+    #[test]
+    fn too_many_runs_fall_back_to_every_entry() {
+        let deep = "/abcdefghijklmnopqrstuvwxyz0123456789";
+        let us: Vec<Option<UriMatcher>> = (1..=deep.len())
+            .map(|n| Some(uri("prefix", &deep[..n], false)))
+            .collect();
+        let idx = UriIndex::build(us.iter().map(Option::as_ref));
+        let got: Vec<u32> = idx.candidates(deep).collect();
+        assert_eq!(got, (0..deep.len() as u32).collect::<Vec<_>>());
+        let got: Vec<u32> = idx.candidates("/abc").collect();
+        assert_eq!(got, vec![0, 1, 2, 3]);
     }
 }

@@ -87,6 +87,8 @@ impl StrMatcher {
 pub(crate) struct RegexMatcher {
     re: Regex,
     fast: Option<SimpleRegex>,
+    /// A literal every match contains: checked before running regex-lite.
+    required: Option<Box<str>>,
     /// The pattern as written.
     pub(crate) src: Box<str>,
 }
@@ -96,19 +98,123 @@ impl RegexMatcher {
     pub(crate) fn new(pattern: &str) -> Result<RegexMatcher, String> {
         let re = Regex::new(&format!("^(?:{pattern})$"))
             .map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
+        let fast = SimpleRegex::compile(pattern);
+        let required = if fast.is_none() {
+            required_literal(pattern).map(Into::into)
+        } else {
+            None
+        };
         Ok(RegexMatcher {
             re,
-            fast: SimpleRegex::compile(pattern),
+            fast,
+            required,
             src: pattern.into(),
         })
     }
 
     #[inline]
     pub(crate) fn is_match(&self, v: &str) -> bool {
-        match &self.fast {
-            Some(f) => f.is_match(v),
-            None => self.re.is_match(v),
+        if let Some(f) = &self.fast {
+            return f.is_match(v);
         }
+        if let Some(lit) = &self.required {
+            if !v.contains(&**lit) {
+                return false;
+            }
+        }
+        self.re.is_match(v)
+    }
+}
+
+/// The longest literal (2+ characters) outside groups and classes that every
+/// match of `pattern` contains, for regexes the fast path does not handle:
+/// `(/v1|/v2)/svc/.*` → `/svc/`. `None` with top-level alternation or flags.
+pub(crate) fn required_literal(pattern: &str) -> Option<String> {
+    if pattern.contains("(?") {
+        return None;
+    }
+    let mut runs: Vec<String> = Vec::new();
+    let mut run = String::new();
+    let mut depth = 0usize;
+    let mut chars = pattern.chars().peekable();
+    let end_run = |run: &mut String, runs: &mut Vec<String>| {
+        if !run.is_empty() {
+            runs.push(std::mem::take(run));
+        }
+    };
+    while let Some(c) = chars.next() {
+        if depth > 0 {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                '[' => skip_class(&mut chars),
+                _ => {}
+            }
+            continue;
+        }
+        let lit = match c {
+            '|' => return None,
+            '(' => {
+                end_run(&mut run, &mut runs);
+                depth = 1;
+                continue;
+            }
+            '[' => {
+                end_run(&mut run, &mut runs);
+                skip_class(&mut chars);
+                continue;
+            }
+            '\\' => match chars.next() {
+                Some(n) if n.is_ascii_punctuation() => n,
+                _ => {
+                    end_run(&mut run, &mut runs);
+                    continue;
+                }
+            },
+            '.' | '+' | '*' | '?' | '{' | '}' | '^' | '$' | ')' | ']' => {
+                end_run(&mut run, &mut runs);
+                continue;
+            }
+            other => other,
+        };
+        match chars.peek() {
+            Some('?') | Some('*') | Some('{') => end_run(&mut run, &mut runs),
+            Some('+') => {
+                run.push(lit);
+                end_run(&mut run, &mut runs);
+            }
+            _ => run.push(lit),
+        }
+    }
+    end_run(&mut run, &mut runs);
+    runs.into_iter()
+        .filter(|r| r.chars().count() >= 2)
+        .max_by_key(|r| r.len())
+}
+
+/// Skips a `[...]` class (after its `[`).
+fn skip_class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            ']' if !first => return,
+            '[' if chars.peek() == Some(&':') => {
+                // POSIX class `[:alpha:]`
+                for d in chars.by_ref() {
+                    if d == ']' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        first = false;
     }
 }
 
@@ -567,6 +673,43 @@ mod tests {
         assert_eq!(literal_prefix("\\/x\\.y\\d"), "/x.y");
         assert_eq!(literal_prefix("(?i)/api"), "");
         assert_eq!(literal_prefix(".*"), "");
+    }
+
+    #[test]
+    fn required_literals() {
+        assert_eq!(
+            required_literal("(/v1|/v2)/svc9/.*").as_deref(),
+            Some("/svc9/")
+        );
+        assert_eq!(required_literal("x(a|b)yz+").as_deref(), Some("yz"));
+        assert_eq!(required_literal("a|b"), None);
+        assert_eq!(required_literal("(?i)abc"), None);
+        assert_eq!(required_literal("[ab]cd?(e)"), None);
+        assert_eq!(
+            required_literal("\\.json(\\?.*)?").as_deref(),
+            Some(".json")
+        );
+        // The prefilter never changes the answer.
+        let mut rng = crate::engine::decision::SplitMix64(9);
+        use crate::engine::decision::RandomSource;
+        let alphabet = ['/', 'v', '1', '2', 's', 'x', 'y', 'z', '.', 'j'];
+        for p in [
+            "(/v1|/v2)/sx/.*",
+            "x(y|z)yz+",
+            "(v|s)+xy[12]*",
+            ".*\\.jx(/.*)?",
+            "((1|2)x)+yy",
+        ] {
+            let m = RegexMatcher::new(p).unwrap();
+            assert!(m.fast.is_none() && m.required.is_some(), "{p}");
+            for _ in 0..3000 {
+                let n = rng.next_u32() % 10;
+                let hay: String = (0..n)
+                    .map(|_| alphabet[(rng.next_u32() % 10) as usize])
+                    .collect();
+                assert_eq!(m.is_match(&hay), m.re.is_match(&hay), "{p} on {hay}");
+            }
+        }
     }
 
     #[test]

@@ -168,8 +168,13 @@ pub(crate) type HostMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fn
 const HOST_BUF: usize = 256;
 
 /// Lowercases the concatenation of `parts` into a stack buffer (or a `String`
-/// when too long) and calls `f` with it.
+/// when too long) and calls `f` with it. A single lowercase part is used as is.
 fn with_lower<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    if let [one] = parts {
+        if !one.bytes().any(|b| b.is_ascii_uppercase()) {
+            return f(one);
+        }
+    }
     let len: usize = parts.iter().map(|p| p.len()).sum();
     if len <= HOST_BUF {
         let mut buf = [0u8; HOST_BUF];
@@ -216,10 +221,9 @@ impl Engine {
     }
 
     /// Envoy virtual host selection for `req`.
-    fn select(&self, req: &Request<'_>) -> Option<(&DomainTarget, HostMatch)> {
-        let host = crate::host::strip_port(req.authority);
+    fn select(&self, req: &Request<'_>, host: &str) -> Option<(&DomainTarget, HostMatch)> {
         let host = host.strip_suffix('.').unwrap_or(host);
-        let short = self.mesh && !host.is_empty() && !host.contains('.') && !host.contains(':');
+        let short = self.mesh && !host.is_empty() && !host.bytes().any(|b| b == b'.' || b == b':');
         let ns = req.source_namespace.unwrap_or(&self.default_ns);
         let suffix = [".", ns, ".svc.", crate::host::DEFAULT_DOMAIN];
         let wild = |name: &str| -> Option<&DomainTarget> {
@@ -286,7 +290,8 @@ impl Engine {
 
     /// `decide` with the index, or (for tests) a linear scan of every entry.
     pub(crate) fn decide_with<'a>(&'a self, req: &Request<'a>, linear: bool) -> Decision<'a> {
-        let port = req.effective_port();
+        let (host, authority_port) = request::split_host_port(req.authority);
+        let port = req.port_with(authority_port);
         let mut d = Decision {
             engine: self,
             table: None,
@@ -298,7 +303,7 @@ impl Engine {
             matched_len: 0,
             port,
         };
-        let Some((target, kind)) = self.select(req) else {
+        let Some((target, kind)) = self.select(req, host) else {
             return d;
         };
         let Some(table) = self.tables.get(target.table as usize) else {

@@ -205,10 +205,13 @@ impl<'a> Request<'a> {
 
     /// The listener port: `port`, else the `:authority` port, else 80/443 by scheme.
     pub fn effective_port(&self) -> u32 {
-        if let Some(p) = self.port {
-            return p;
-        }
-        if let Some(p) = authority_port(self.authority) {
+        self.port_with(split_host_port(self.authority).1)
+    }
+
+    /// `effective_port` with the authority's port already parsed.
+    #[inline]
+    pub(crate) fn port_with(&self, authority_port: Option<u32>) -> u32 {
+        if let Some(p) = self.port.or(authority_port) {
             return p;
         }
         if self.scheme.eq_ignore_ascii_case("https") {
@@ -224,23 +227,55 @@ impl<'a> Request<'a> {
     }
 }
 
-/// Splits `:path` into (path, query) at `?`, dropping any `#fragment`.
+/// Splits `:path` into (path, query) at `?`, dropping any `#fragment` (one scan).
+#[inline]
 pub(crate) fn split_path(p: &str) -> (&str, Option<&str>) {
-    let p = match p.find('#') {
-        Some(i) => p.get(..i).unwrap_or(p),
-        None => p,
+    let b = p.as_bytes();
+    let Some(i) = b.iter().position(|&c| c == b'?' || c == b'#') else {
+        return (p, None);
     };
-    match p.split_once('?') {
-        Some((a, q)) => (a, Some(q)),
-        None => (p, None),
+    let path = p.get(..i).unwrap_or(p);
+    if b.get(i) == Some(&b'#') {
+        return (path, None);
     }
+    let rest = p.get(i + 1..).unwrap_or("");
+    let query = match rest.as_bytes().iter().position(|&c| c == b'#') {
+        Some(j) => rest.get(..j).unwrap_or(rest),
+        None => rest,
+    };
+    (path, Some(query))
 }
 
-/// The port of an authority (`reviews:9080` → 9080).
-pub(crate) fn authority_port(authority: &str) -> Option<u32> {
-    let host = crate::host::strip_port(authority);
-    let rest = authority.get(host.len()..)?;
-    rest.strip_prefix(':')?.parse().ok()
+/// Splits an authority into host and port (`reviews:9080` → (`reviews`, 9080),
+/// `[::1]:80` → (`[::1]`, 80)); one backward scan, no allocation.
+#[inline]
+pub(crate) fn split_host_port(authority: &str) -> (&str, Option<u32>) {
+    let b = authority.as_bytes();
+    let mut i = b.len();
+    let mut port: u32 = 0;
+    let mut scale: u32 = 1;
+    while i > 0 {
+        match b.get(i - 1) {
+            Some(d) if d.is_ascii_digit() && scale <= 10_000 => {
+                port += u32::from(d - b'0') * scale;
+                scale *= 10;
+                i -= 1;
+            }
+            _ => break,
+        }
+    }
+    if i == 0 || i == b.len() || b.get(i - 1) != Some(&b':') {
+        return (authority, None);
+    }
+    let host = authority.get(..i - 1).unwrap_or(authority);
+    // An unbracketed IPv6 address has no port.
+    if !host.starts_with('[') && host.as_bytes().contains(&b':') {
+        return (authority, None);
+    }
+    if scale > 100_000 || port > 65_535 {
+        return (host, None);
+    }
+    (host, Some(port))
 }
 
 /// A serializable copy of the request, for reports.
@@ -330,5 +365,12 @@ mod tests {
         );
         assert_eq!(split_path("/a?x=1#f"), ("/a", Some("x=1")));
         assert_eq!(split_path("/a#f?x"), ("/a", None));
+        assert_eq!(split_path("/a?"), ("/a", Some("")));
+        assert_eq!(split_host_port("a:80"), ("a", Some(80)));
+        assert_eq!(split_host_port("a"), ("a", None));
+        assert_eq!(split_host_port("a:"), ("a:", None));
+        assert_eq!(split_host_port("[::1]:8080"), ("[::1]", Some(8080)));
+        assert_eq!(split_host_port("::1"), ("::1", None));
+        assert_eq!(split_host_port("a:99999"), ("a", None));
     }
 }
