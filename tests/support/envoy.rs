@@ -14,7 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// Request header the skeleton filter writes the chosen cluster into.
+/// Default request header the filter writes the chosen cluster into
+/// (`settings.cluster_header` of `meshroute_model::envoy::FilterConfig`).
 pub const CLUSTER_HEADER: &str = "x-meshroute-cluster";
 
 /// What an Envoy e2e test needs.
@@ -121,7 +122,8 @@ pub fn router_filter() -> Value {
     })
 }
 
-/// The meshroute Wasm HTTP filter (V8 runtime) loading `wasm` with JSON plugin `config`.
+/// The meshroute Wasm HTTP filter (V8 runtime) loading `wasm` with plugin configuration
+/// `config` (the `meshroute_model::envoy::FilterConfig` JSON; `{}` is valid).
 pub fn meshroute_filter(wasm: &Path, config: &Value) -> Value {
     json!({
         "name": "envoy.filters.http.wasm",
@@ -186,7 +188,8 @@ pub fn clusters_for(upstreams: &[Upstream]) -> Vec<Value> {
 }
 
 /// Listener `main` with the meshroute filter (plugin config `filter_config`),
-/// routing by [`CLUSTER_HEADER`] to one cluster per upstream.
+/// routing by [`CLUSTER_HEADER`] to one cluster per upstream (named after it).
+/// For Istio scenarios prefer `meshroute_model::envoy::render` (see tests/e2e_filter.rs).
 pub fn filter_bootstrap(wasm: &Path, filter_config: &Value, upstreams: &[Upstream]) -> Value {
     let listener = http_listener(
         "main",

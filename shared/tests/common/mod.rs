@@ -8,15 +8,23 @@ use std::path::PathBuf;
 pub fn corpus_dir(sub: &str) -> Option<PathBuf> {
     let base = std::env::var_os("MESHROUTE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus"))
+        });
     let dir = base.join(sub);
     if dir.is_dir() {
         Some(dir)
     } else {
         if std::env::var_os("MESHROUTE_REQUIRE_CORPUS").is_some() {
-            panic!("corpus not found at {} and MESHROUTE_REQUIRE_CORPUS is set", dir.display());
+            panic!(
+                "corpus not found at {} and MESHROUTE_REQUIRE_CORPUS is set",
+                dir.display()
+            );
         }
-        eprintln!("SKIP: Istio corpus not found at {} (set MESHROUTE_CORPUS)", dir.display());
+        eprintln!(
+            "SKIP: Istio corpus not found at {} (set MESHROUTE_CORPUS)",
+            dir.display()
+        );
         None
     }
 }
