@@ -1430,8 +1430,11 @@ pub(crate) fn compile(
             let rules = b.vs_rules(vs);
             rule_sets.push(rules);
         } else {
-            // A delegate: compiled on its own too, for its errors.
+            // A delegate: compiled on its own too, for its errors (its warnings come
+            // from the merged rules, where hosts resolve as they will be used).
+            let warnings = b.warnings.len();
             let _ = b.vs_rules(vs);
+            b.warnings.truncate(warnings);
             rule_sets.push(Vec::new());
         }
     }

@@ -164,6 +164,9 @@ impl std::hash::Hasher for Fnv {
 /// Host name → target.
 pub(crate) type HostMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
 
+/// Route tables with at most this many entries are scanned without the index.
+const SMALL_TABLE: usize = 4;
+
 /// Host names up to this length are lowercased on the stack.
 const HOST_BUF: usize = 256;
 
@@ -345,7 +348,8 @@ impl Engine {
                 None => false,
             }
         };
-        if linear {
+        // A handful of entries: scanning them is cheaper than walking the index.
+        if linear || table.entries.len() <= SMALL_TABLE {
             for e in 0..table.entries.len() as u32 {
                 if try_entry(e) {
                     break;
