@@ -1,73 +1,105 @@
 #!/usr/bin/env bash
-# THE run command: set up, build the filter and the editor, then run locally
-#   - two upstreams v1 / v2 (scripts/demo/upstream.py, JSON identity responses)
-#   - Envoy with the meshroute filter (config rendered into target/demo/)
+# THE run command: set up, build the filter, the editor and the CLI, then run locally
+#   - Envoy with the meshroute filter, configured by `meshroute render examples/<EXAMPLE>/`
+#   - one tiny upstream per endpoint of the example (scripts/demo/upstream.py, JSON identity
+#     responses named <service>-<subset>) on the example's 127.0.0.1 ports
 #   - the editor (editor/dist) on a static server
 # and print URLs and example requests. Ctrl-C stops everything.
 #
-# Usage: scripts/demo.sh
-# Env:   DEMO_FILTER_CONFIG   JSON plugin config for the filter (default {"cluster":"v2"})
+# Usage: scripts/demo.sh [EXAMPLE]      (default: bookinfo-header-routing; see examples/)
+# Env:   DEMO_NATIVE=1        render native Envoy routes instead of the Wasm filter
 #        DEMO_SKIP_BUILD=1    reuse existing builds
-#        DEMO_ENVOY_PORT (10000) DEMO_ADMIN_PORT (9901) DEMO_EDITOR_PORT (8080)
-#        DEMO_V1_PORT (8081) DEMO_V2_PORT (8082)
+#        DEMO_ENVOY_PORT (10000) DEMO_ADMIN_PORT (9901) DEMO_EDITOR_PORT (8700)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
+EXAMPLE="${1:-bookinfo-header-routing}"
+EXAMPLE_DIR="examples/$EXAMPLE"
+[ -d "$EXAMPLE_DIR" ] || die "no example $EXAMPLE_DIR (have: $(ls examples | grep -v README | tr '\n' ' '))"
 ENVOY_PORT="${DEMO_ENVOY_PORT:-10000}"
 ADMIN_PORT="${DEMO_ADMIN_PORT:-9901}"
-EDITOR_PORT="${DEMO_EDITOR_PORT:-8080}"
-V1_PORT="${DEMO_V1_PORT:-8081}"
-V2_PORT="${DEMO_V2_PORT:-8082}"
-DEFAULT_FILTER_CONFIG='{"cluster":"v2"}'
-FILTER_CONFIG="${DEMO_FILTER_CONFIG:-$DEFAULT_FILTER_CONFIG}"
+EDITOR_PORT="${DEMO_EDITOR_PORT:-8700}"
 RUN="$(target_dir)/demo"
-PYTHON="$(command -v python3)"
+PYTHON="$(command -v python3)" || die "python3 is required"
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$ENVOY_PORT" "$ADMIN_PORT" "$EDITOR_PORT" "$V1_PORT" "$V2_PORT"; do
-  port_free "$p" || die "port $p is in use (override with DEMO_*_PORT, see the header of $0)"
-done
+need_free() {
+  local p
+  for p in "$@"; do port_free "$p" || die "port $p is in use (stop what uses it, or see the env vars at the top of $0)"; done
+}
+need_free "$ENVOY_PORT" "$ADMIN_PORT" "$EDITOR_PORT"
 
 if [ "${DEMO_SKIP_BUILD:-}" != 1 ]; then
   scripts/setup.sh filter editor
-  scripts/build.sh all
+  [ "${DEMO_NATIVE:-}" = 1 ] || scripts/build.sh filter
+  scripts/build.sh editor
+  log "cargo build -p meshroute (CLI)"
+  cargo build -q -p meshroute
 fi
 tools_path
 WASM="$(target_dir)/wasm32-wasip1/release/meshroute_filter.wasm"
-[ -f "$WASM" ] || die "$WASM missing (scripts/build.sh filter)"
+MESHROUTE="$(target_dir)/debug/meshroute"
+[ -x "$MESHROUTE" ] || die "$MESHROUTE missing (cargo build -p meshroute)"
+[ "${DEMO_NATIVE:-}" = 1 ] || [ -f "$WASM" ] || die "$WASM missing (scripts/build.sh filter)"
 [ -f editor/dist/index.html ] || die "editor/dist missing (scripts/build.sh editor)"
 command -v envoy >/dev/null || die "envoy missing (scripts/setup.sh filter)"
 
 mkdir -p "$RUN"
 rm -f "$RUN"/*.log
 
-render_config() {
-  # TODO(meshroute render): replace this template with the real renderer, e.g.
-  #   cargo run -q -- render examples/<name>/ --wasm "$WASM" \
-  #     --upstream v1=127.0.0.1:$V1_PORT --upstream v2=127.0.0.1:$V2_PORT \
-  #     --listen 127.0.0.1:$ENVOY_PORT --admin 127.0.0.1:$ADMIN_PORT > "$RUN/envoy.yaml"
-  "$PYTHON" - scripts/demo/envoy.yaml.tmpl "$RUN/envoy.yaml" \
-    "@ADMIN_PORT@=$ADMIN_PORT" "@LISTENER_PORT@=$ENVOY_PORT" "@V1_PORT@=$V1_PORT" \
-    "@V2_PORT@=$V2_PORT" "@WASM@=$WASM" "@FILTER_CONFIG@=$FILTER_CONFIG" <<'PY'
-import json, sys
-text = open(sys.argv[1]).read()
-for arg in sys.argv[3:]:
-    key, value = arg.split("=", 1)
-    if key == "@FILTER_CONFIG@":
-        # Must be JSON; goes into a YAML single-quoted scalar (quotes doubled).
-        value = json.dumps(json.loads(value)).replace("'", "''")
-    text = text.replace(key, value)
-open(sys.argv[2], "w").write(text)
-PY
-}
-render_config
-log "validating $RUN/envoy.yaml"
-envoy --mode validate -c "$RUN/envoy.yaml" -l warn --disable-hot-restart >"$RUN/validate.log" 2>&1 \
-  || { cat "$RUN/validate.log" >&2; die "envoy rejected the config"; }
+# --- Envoy config: `meshroute render` on the example ---------------------------------
+RENDER=(render --format json --wasm "$WASM" --admin "127.0.0.1:$ADMIN_PORT")
+GATEWAY="$(grep -o -- '--gateway [^ ]*' "$EXAMPLE_DIR/README.md" 2>/dev/null | head -n1 | cut -d' ' -f2 || true)"
+if [ -n "$GATEWAY" ]; then
+  RENDER+=(--gateway "$GATEWAY" --listen 127.0.0.1)   # listeners on the Gateway's server ports
+else
+  RENDER+=(--listen "127.0.0.1:$ENVOY_PORT")
+fi
+[ "${DEMO_NATIVE:-}" = 1 ] && RENDER+=(--native)
+log "meshroute ${RENDER[*]} $EXAMPLE_DIR/"
+"$MESHROUTE" "${RENDER[@]}" "$EXAMPLE_DIR/" >"$RUN/envoy.json" || die "meshroute render failed"
 
+# Upstreams: every 127.0.0.1 endpoint of the rendered clusters, named <service>-<subset>
+# after the cluster `outbound|PORT|SUBSET|FQDN`. Listener ports for the summary.
+"$PYTHON" - "$RUN/envoy.json" >"$RUN/plan.txt" <<'PY'
+import json, sys
+boot = json.load(open(sys.argv[1]))
+names = {}
+for c in boot.get("static_resources", {}).get("clusters", []):
+    parts = c.get("name", "").split("|")
+    svc = parts[3].split(".")[0] if len(parts) == 4 else c.get("name", "upstream")
+    subset = parts[2] if len(parts) == 4 else ""
+    for group in c.get("load_assignment", {}).get("endpoints", []):
+        for ep in group.get("lb_endpoints", []):
+            sa = ep.get("endpoint", {}).get("address", {}).get("socket_address", {})
+            if sa.get("address") == "127.0.0.1" and sa.get("port_value"):
+                port = sa["port_value"]
+                if subset or port not in names:
+                    names[port] = f"{svc}-{subset}" if subset else svc
+for port, name in sorted(names.items()):
+    print("upstream", port, name)
+for l in boot.get("static_resources", {}).get("listeners", []):
+    sa = l.get("address", {}).get("socket_address", {})
+    print("listener", sa.get("port_value"), l.get("name", ""))
+PY
+UP_PORTS=() UP_NAMES=() LISTENERS=()
+while read -r kind port name; do
+  case "$kind" in
+    upstream) UP_PORTS+=("$port"); UP_NAMES+=("$name") ;;
+    listener) LISTENERS+=("$port") ;;
+  esac
+done <"$RUN/plan.txt"
+[ -n "$GATEWAY" ] && need_free "${LISTENERS[@]}"
+[ "${#UP_PORTS[@]}" -gt 0 ] && need_free "${UP_PORTS[@]}"
+
+log "validating $RUN/envoy.json"
+envoy --mode validate -c "$RUN/envoy.json" -l warn --disable-hot-restart >"$RUN/validate.log" 2>&1 \
+  || { cat "$RUN/validate.log" >&2; die "envoy rejected the rendered config"; }
+
+# --- Processes --------------------------------------------------------------------------
 PIDS=()
 cleanup() {
   trap - INT TERM EXIT
@@ -80,37 +112,48 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$PYTHON" scripts/demo/upstream.py v1 "$V1_PORT" >"$RUN/v1.log" 2>&1 & PIDS+=($!)
-"$PYTHON" scripts/demo/upstream.py v2 "$V2_PORT" >"$RUN/v2.log" 2>&1 & PIDS+=($!)
-envoy -c "$RUN/envoy.yaml" --concurrency 1 --base-id "$((RANDOM + 1000))" --disable-hot-restart \
-  -l info >"$RUN/envoy.log" 2>&1 & PIDS+=($!)
-"$PYTHON" -m http.server "$EDITOR_PORT" --bind 127.0.0.1 --directory editor/dist >"$RUN/editor.log" 2>&1 & PIDS+=($!)
+for i in "${!UP_PORTS[@]}"; do
+  "$PYTHON" scripts/demo/upstream.py "${UP_NAMES[$i]}" "${UP_PORTS[$i]}" >"$RUN/upstream-${UP_NAMES[$i]}.log" 2>&1 &
+  PIDS+=($!)
+done
+envoy -c "$RUN/envoy.json" --concurrency 1 --base-id "$((RANDOM + 1000))" --disable-hot-restart \
+  -l info >"$RUN/envoy.log" 2>&1 &
+PIDS+=($!)
+"$PYTHON" -m http.server "$EDITOR_PORT" --bind 127.0.0.1 --directory editor/dist >"$RUN/editor.log" 2>&1 &
+PIDS+=($!)
 
-for _ in $(seq 1 100); do
+for _ in $(seq 1 150); do
   [ "$(curl -s "http://127.0.0.1:$ADMIN_PORT/ready" 2>/dev/null)" = LIVE ] && break
-  for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -n 40 "$RUN"/*.log >&2; die "a demo process exited"; }; done
+  for pid in "${PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$RUN"/*.log >&2; die "a demo process exited"; }
+  done
   sleep 0.2
 done
 [ "$(curl -s "http://127.0.0.1:$ADMIN_PORT/ready")" = LIVE ] || { tail -n 40 "$RUN/envoy.log" >&2; die "envoy not LIVE"; }
 
+UPSTREAMS=""
+for i in "${!UP_PORTS[@]}"; do UPSTREAMS+="${UP_NAMES[$i]}=127.0.0.1:${UP_PORTS[$i]} "; done
 cat <<EOF
 
-  meshroute demo is running (logs and config in $RUN/)
+  meshroute demo: $EXAMPLE ($([ "${DEMO_NATIVE:-}" = 1 ] && echo native Envoy routes || echo Wasm filter)); config and logs in $RUN/
 
   Editor        http://127.0.0.1:$EDITOR_PORT/
-  Envoy         http://127.0.0.1:$ENVOY_PORT/        (filter config: $FILTER_CONFIG)
-  Envoy admin   http://127.0.0.1:$ADMIN_PORT/        (/stats, /config_dump, /clusters)
-  Upstreams     v1 http://127.0.0.1:$V1_PORT/   v2 http://127.0.0.1:$V2_PORT/
+  Envoy         listeners on 127.0.0.1: ${LISTENERS[*]}
+  Envoy admin   http://127.0.0.1:$ADMIN_PORT/   (/stats/prometheus, /config_dump, /clusters)
+  Upstreams     $UPSTREAMS
+                (each answers JSON naming itself: {"upstream": "<service>-<subset>", ...})
 
-  Try:
-    curl -si http://127.0.0.1:$ENVOY_PORT/hello              # reaches v2, response has x-meshroute
-    curl -s  -H 'x-upstream-status: 503' http://127.0.0.1:$ENVOY_PORT/
-    curl -s  'http://127.0.0.1:$ADMIN_PORT/stats?filter=cluster.v[12].upstream_rq_total'
-    DEMO_FILTER_CONFIG='{}' scripts/demo.sh                 # then: curl -s -H 'x-meshroute-cluster: v1' ...
+  Try (from $EXAMPLE_DIR/README.md):
+EOF
+# Command lines of the README (with their backslash continuations).
+awk 'cont || /^[[:space:]]*(time )?curl|^for / { print "    " $0; cont = /\\$/ }' "$EXAMPLE_DIR/README.md" || true
+cat <<EOF
+    curl -s 'http://127.0.0.1:$ADMIN_PORT/stats?filter=upstream_rq_total'
 
+  Other examples: scripts/demo.sh <$(ls examples | grep -v README | tr '\n' '|' | sed 's/|$//')>
   Ctrl-C to stop.
 EOF
 
 # Exit (and clean up) as soon as any process dies, or on Ctrl-C.
 wait -n "${PIDS[@]}" || true
-log "a demo process exited; see $RUN/*.log"
+log "shutting down (Ctrl-C or a process exited); logs in $RUN/"
