@@ -78,9 +78,9 @@ step "clippy (editor, wasm32-unknown-unknown)" cargo clippy -p meshroute-editor 
 step "build filter (.wasm for Envoy)" scripts/build.sh filter
 step "build editor (trunk --release)" scripts/build.sh editor
 # Unit tests of every crate + tests/*.rs of the root package: real Envoy (e2e_*) and
-# real Chromium (editor_*), required here.
+# real Chromium (editor_*), required here. --no-fail-fast: report every tier.
 step "cargo test --workspace (MESHROUTE_REQUIRE_E2E=1)" \
-  timeout --kill-after=30s "${MESHROUTE_TEST_TIMEOUT:-25m}" cargo test --workspace "${TEST_ARGS[@]}"
+  timeout --kill-after=30s "${MESHROUTE_TEST_TIMEOUT:-25m}" cargo test --workspace --no-fail-fast "${TEST_ARGS[@]}"
 
 summary
 [ "$FAILED" -eq 0 ]
