@@ -81,7 +81,7 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
     if !value.is_object() {
         return Err(vec![config_error("", "expected a JSON object")]);
     }
-    let sticky = take_sticky(&mut value).map_err(|d| vec![d])?;
+    let sticky = take_sticky(&mut value).map_err(|m| vec![config_error("settings.sticky", m)])?;
     let config: FilterConfig = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
@@ -89,15 +89,9 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
     })?;
     config.check().map_err(|e| {
         let path = match e {
-            FilterConfigError::ClusterHeader(_) => {
-                "settings.cluster_header"
-            }
-            FilterConfigError::Gateway(_) => {
-                "settings.gateway"
-            }
-            FilterConfigError::Namespace => {
-                "settings.namespace"
-            }
+            FilterConfigError::ClusterHeader(_) => "settings.cluster_header",
+            FilterConfigError::Gateway(_) => "settings.gateway",
+            FilterConfigError::Namespace => "settings.namespace",
             FilterConfigError::Json(_) => "",
         };
         vec![config_error(path, e.to_string())]
@@ -155,21 +149,19 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
 }
 
 /// Removes `settings.sticky` from `value` and parses it.
-fn take_sticky(value: &mut Value) -> Result<Option<Sticky>, Diagnostic> {
+fn take_sticky(value: &mut Value) -> Result<Option<Sticky>, String> {
     let Some(settings) = value.get_mut("settings").and_then(Value::as_object_mut) else {
         return Ok(None);
     };
     let Some(raw) = settings.remove("sticky") else {
         return Ok(None);
     };
-    let bad = |msg: &str| config_error("settings.sticky", msg);
+    let bad = |msg: &str| msg.to_owned();
     let Value::Object(map) = raw else {
         if raw.is_null() {
             return Ok(None);
         }
-        return Err(bad(
-            "expected {\"header\": NAME} or {\"cookie\": NAME}",
-        ));
+        return Err(bad("expected {\"header\": NAME} or {\"cookie\": NAME}"));
     };
     let mut entries = map.into_iter();
     let (Some((kind, Value::String(name))), None) = (entries.next(), entries.next()) else {
@@ -201,7 +193,11 @@ pub fn describe(d: &Diagnostic) -> String {
     } else {
         d.resource.as_str()
     };
-    let path = if d.path.is_empty() { "-" } else { d.path.as_str() };
+    let path = if d.path.is_empty() {
+        "-"
+    } else {
+        d.path.as_str()
+    };
     format!(
         "resource \"{resource}\" path \"{path}\": {} [{}]",
         d.message, d.code
@@ -233,7 +229,12 @@ mod tests {
 
     #[test]
     fn empty_configs_compile() {
-        for raw in [&b""[..], b" \n", b"{}", br#"{"settings": {}, "resources": []}"#] {
+        for raw in [
+            &b""[..],
+            b" \n",
+            b"{}",
+            br#"{"settings": {}, "resources": []}"#,
+        ] {
             let c = compile(raw).map_err(|e| format!("{e:?}"));
             assert!(c.is_ok(), "{}: {c:?}", String::from_utf8_lossy(raw));
         }
@@ -263,7 +264,7 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].message.contains("not valid JSON"), "{e:?}");
         let e = errors(br#"{"settings": {"typo": 1}}"#);
-        assert_eq!(e[0].path, "settings", "{e:?}");
+        assert_eq!(e[0].path, "settings.typo", "{e:?}");
         assert!(e[0].message.contains("typo"), "{e:?}");
         let e = errors(br#"{"settings": {"cluster_header": "Not Valid"}}"#);
         assert_eq!(e[0].path, "settings.cluster_header", "{e:?}");
@@ -304,8 +305,10 @@ mod tests {
     fn load_errors_refuse() {
         let raw = cfg(
             serde_json::json!({}),
-            vec![serde_json::json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-                "metadata": {"name": "x"}, "spec": {"hosts": "not-a-list"}})],
+            vec![
+                serde_json::json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                "metadata": {"name": "x"}, "spec": {"hosts": "not-a-list"}}),
+            ],
         );
         let e = errors(&raw);
         assert!(!e.is_empty(), "a wrongly typed field must be refused");

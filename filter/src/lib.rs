@@ -28,6 +28,8 @@
 //! host, with a mock-host test suite) and, on wasm only, the proxy-wasm contexts.
 
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod plan;

@@ -1,0 +1,207 @@
+//! Fuzzing entry points, shared by the cargo-fuzz targets (`fuzz/`) and the bounded
+//! stable-Rust randomized test (`filter/tests/fuzz_stable.rs`), so both exercise the same
+//! inputs. Each returns `Err(description)` when an invariant breaks; a panic inside is a
+//! bug too.
+
+use std::sync::OnceLock;
+
+use meshroute_model::engine::{Request, SplitMix64};
+
+use crate::config::{compile, Compiled};
+use crate::plan::{
+    apply_ops, control_headers, plan, shadow_headers, HeaderOp, Outcome, PlanSettings,
+};
+
+fn wrap(kind: &str, spec: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "settings": {"sticky": {"header": "x-user"}},
+        "resources": [{
+            "apiVersion": "networking.istio.io/v1", "kind": kind,
+            "metadata": {"name": "fuzz", "namespace": "default"}, "spec": spec,
+        }]
+    }))
+    .unwrap_or_default()
+}
+
+/// The plugin configurations derived from `data`: the bytes themselves and, when they are
+/// JSON, that JSON as the spec of a VirtualService and of a DestinationRule.
+pub fn config_inputs(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = vec![data.to_vec()];
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        out.push(wrap("VirtualService", &v));
+        out.push(wrap("DestinationRule", &v));
+    }
+    out
+}
+
+/// Target 1: configuration parsing, validation and compilation.
+pub fn check_config(data: &[u8]) -> Result<(), String> {
+    for input in config_inputs(data) {
+        match compile(&input) {
+            Ok(c) => {
+                if c.settings.cluster_header.is_empty() {
+                    return Err("accepted an empty cluster header".into());
+                }
+                // A compiled configuration must answer any request without panicking.
+                let h = [(":authority", "fuzz"), (":path", "/"), ("x-user", "u")];
+                check_request(&c, &h, 1)?;
+            }
+            Err(diags) => {
+                if diags.is_empty() {
+                    return Err("rejected without a reason".into());
+                }
+                if let Some(d) = diags.iter().find(|d| !d.is_error() || d.message.is_empty()) {
+                    return Err(format!("rejection that is not an error: {d:?}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+const CORPUS: &[&str] = &[
+    r#"{"settings": {"sticky": {"cookie": "session"}}, "resources": [
+ {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "reviews", "namespace": "default"},
+  "spec": {"hosts": ["reviews", "*.example.com"], "http": [
+   {"name": "jason", "match": [{"headers": {"end-user": {"exact": "jason"}}}], "route": [{"destination": {"host": "reviews", "subset": "v2"}}]},
+   {"match": [{"uri": {"regex": "/items/[0-9]+"}, "method": {"exact": "GET"}}, {"queryParams": {"q": {"prefix": "a"}}}],
+    "rewrite": {"uri": "/v2/"}, "timeout": "1s", "retries": {"attempts": 3, "perTryTimeout": "100ms", "retryOn": "5xx,503"},
+    "route": [{"destination": {"host": "reviews", "subset": "v1"}, "weight": 70}, {"destination": {"host": "reviews", "subset": "v3"}, "weight": 30,
+               "headers": {"request": {"set": {":authority": "v3.internal"}}}}]},
+   {"match": [{"uri": {"prefix": "/old"}, "ignoreUriCase": true}], "redirect": {"uri": "/new", "redirectCode": 308}},
+   {"match": [{"withoutHeaders": {"x-canary": {}}}], "fault": {"delay": {"fixedDelay": "5ms", "percentage": {"value": 50}},
+    "abort": {"grpcStatus": "UNAVAILABLE", "percentage": {"value": 50}}}, "mirror": {"host": "shadow"}, "route": [{"destination": {"host": "reviews"}}]},
+   {"directResponse": {"status": 503, "body": {"string": "down"}}}]}}]}"#,
+    r#"{"settings": {"gateway": "istio-system/gw"}, "resources": [
+ {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "edge", "namespace": "default"},
+  "spec": {"hosts": ["*"], "gateways": ["istio-system/gw"], "http": [
+   {"match": [{"port": 8080, "authority": {"prefix": "api."}}], "route": [{"destination": {"host": "api", "port": {"number": 80}}}]},
+   {"route": [{"destination": {"host": "web"}}]}]}}]}"#,
+];
+
+fn engines() -> &'static [Compiled] {
+    static ENGINES: OnceLock<Vec<Compiled>> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        CORPUS
+            .iter()
+            .filter_map(|c| compile(c.as_bytes()).ok())
+            .collect()
+    })
+}
+
+/// Splits fuzz bytes into a request: `method\nauthority\npath\nname: value\n…`, and a seed.
+fn decode(data: &[u8]) -> (Vec<(String, String)>, u64) {
+    let text = String::from_utf8_lossy(data);
+    let mut lines = text.split('\n');
+    let mut headers = Vec::new();
+    for pseudo in [":method", ":authority", ":path"] {
+        if let Some(v) = lines.next() {
+            headers.push((pseudo.to_owned(), v.to_owned()));
+        }
+    }
+    for l in lines {
+        match l.split_once(':') {
+            Some((k, v)) if !k.is_empty() => {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            }
+            _ => {}
+        }
+    }
+    let seed = data
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+    (headers, seed)
+}
+
+fn check_request(c: &Compiled, headers: &[(&str, &str)], seed: u64) -> Result<(), String> {
+    let owned: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    check_owned(c, &owned, seed)
+}
+
+fn check_owned(c: &Compiled, headers: &[(String, String)], seed: u64) -> Result<(), String> {
+    let ch = c.settings.cluster_header.as_str();
+    let req = Request::from_headers(headers).with_source(&[], Some(c.settings.namespace.as_str()));
+    let req = if c.is_gateway() { req.with_port(8080) } else { req };
+    let d = c.engine.decide(&req);
+    let s = PlanSettings {
+        cluster_header: ch,
+        sticky: c.sticky.as_ref(),
+    };
+    let p = plan(&d, &req, &s, &mut SplitMix64(seed));
+    let clusters: Vec<&String> = p
+        .request_ops
+        .iter()
+        .filter_map(|op| match op {
+            HeaderOp::Set(k, v) if k == ch => Some(v),
+            _ => None,
+        })
+        .collect();
+    match &p.outcome {
+        Outcome::Forward => {
+            if clusters.len() != 1 || !clusters[0].starts_with("outbound|") {
+                return Err(format!("forwarded without exactly one cluster: {p:?}"));
+            }
+        }
+        Outcome::Reply(r) => {
+            if !p.request_ops.is_empty() || !p.mirrors.is_empty() {
+                return Err(format!("local reply with request ops or mirrors: {p:?}"));
+            }
+            if !(100..=999).contains(&r.status) {
+                return Err(format!("bad status {}", r.status));
+            }
+        }
+    }
+    if p.aborted && p.outcome == Outcome::Forward {
+        return Err("aborted but forwarded".into());
+    }
+    // What the upstream would see never carries client control headers.
+    let mut forwarded = headers.to_vec();
+    for name in control_headers(headers, ch) {
+        apply_ops(&mut forwarded, &[HeaderOp::Remove(name)]);
+    }
+    apply_ops(&mut forwarded, &p.request_ops);
+    let stray = control_headers(&forwarded, ch);
+    let ours: Vec<&str> = p
+        .request_ops
+        .iter()
+        .filter_map(|op| match op {
+            HeaderOp::Set(k, _) | HeaderOp::Add(k, _) => Some(k.as_str()),
+            HeaderOp::Remove(_) => None,
+        })
+        .collect();
+    if let Some(s) = stray.iter().find(|s| !ours.contains(&s.as_str())) {
+        return Err(format!("client control header {s} survived"));
+    }
+    let shadow = shadow_headers(headers, &p.request_ops, ch);
+    if shadow.iter().any(|(k, _)| k.eq_ignore_ascii_case(ch)) {
+        return Err("mirror copy carries the cluster header".into());
+    }
+    Ok(())
+}
+
+/// Target 2: matching and planning of arbitrary requests against fixed configurations.
+pub fn check_matching(data: &[u8]) -> Result<(), String> {
+    let (headers, seed) = decode(data);
+    for c in engines() {
+        check_owned(c, &headers, seed)?;
+    }
+    Ok(())
+}
+
+/// Seeds for both targets (also the cargo-fuzz corpus).
+pub fn seeds() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = CORPUS.iter().map(|c| c.as_bytes().to_vec()).collect();
+    out.push(br#"{"hosts": ["a"], "http": [{"route": [{"destination": {"host": "a"}}]}]}"#.to_vec());
+    out.push(br#"{"host": "a", "subsets": [{"name": "v1", "labels": {"v": "1"}}]}"#.to_vec());
+    out.push(b"GET\nreviews\n/items/12?q=abc\nend-user: jason\ncookie: session=42\nx-meshroute-cluster: evil".to_vec());
+    out.push(b"POST\napi.example.com:8080\n/OLD/x\nx-canary: 1\nx-envoy-max-retries: 9".to_vec());
+    out
+}
+
+/// The number of compiled corpus configurations (all must compile).
+pub fn corpus_ok() -> bool {
+    engines().len() == CORPUS.len()
+}

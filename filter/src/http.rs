@@ -1,0 +1,819 @@
+//! The filter's behaviour over an abstract [`Host`]: the proxy-wasm adapter (`wasm.rs`)
+//! implements it with fallible hostcalls, the tests with a recording mock.
+//!
+//! * [`RootLogic`]: configuration (compile or refuse) and the tick that ends fault delays.
+//! * [`HttpLogic`]: one request — strip control headers, decide, plan, act.
+//!
+//! Per-worker state ([`Shared`]) is behind `Rc<RefCell<…>>`: a Wasm VM is single-threaded,
+//! and no borrow is held across a host call.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use meshroute_model::engine::{Request, SplitMix64};
+
+use crate::config::{compile, describe, Compiled};
+use crate::metrics::{metric_name, Metric};
+use crate::plan::{
+    control_headers, plan, shadow_headers, HeaderOp, Labels, LocalReply, Outcome, PlanSettings,
+};
+use crate::timers::{DelayQueue, Nanos, Tick};
+
+/// Largest request body copied for mirrors; bigger requests are not mirrored.
+pub const MAX_MIRROR_BODY: usize = 1 << 20;
+
+/// Timeout of a mirror call when the route has none.
+pub const DEFAULT_MIRROR_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Log levels (the host's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Critical,
+}
+
+/// What a callback tells the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Continue,
+    Pause,
+}
+
+/// A failed host call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostError(pub String);
+
+impl std::fmt::Display for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the filter needs from the proxy. Request-scoped calls apply to the current
+/// context: the request whose callback runs, or the one selected with [`Host::enter`].
+pub trait Host {
+    fn log(&mut self, level: Level, msg: &str);
+    /// Host clock, nanoseconds since the epoch.
+    fn now(&mut self) -> Nanos;
+    fn request_headers(&mut self) -> Result<Vec<(String, String)>, HostError>;
+    fn request_header(&mut self, op: &HeaderOp) -> Result<(), HostError>;
+    fn response_header(&mut self, op: &HeaderOp) -> Result<(), HostError>;
+    /// `size` bytes of the request body buffer from `start`.
+    fn request_body(&mut self, start: usize, size: usize) -> Result<Vec<u8>, HostError>;
+    /// The port of the listener the request came in on.
+    fn listener_port(&mut self) -> Option<u32>;
+    fn send_reply(&mut self, reply: &LocalReply) -> Result<(), HostError>;
+    /// Fire-and-forget HTTP call to `cluster` that outlives the request.
+    fn mirror(
+        &mut self,
+        cluster: &str,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+        timeout: Duration,
+    ) -> Result<(), HostError>;
+    /// Adds one to the counter with this full name.
+    fn increment(&mut self, metric: &str);
+    /// (Re)arms the root context's tick timer; zero stops it.
+    fn set_tick(&mut self, period: Duration);
+    /// From the root context: make request `context_id` current. False if it is gone.
+    fn enter(&mut self, context_id: u32) -> bool;
+    /// Back to the callback's own context after [`Host::enter`].
+    fn leave(&mut self);
+    /// Resume the current (paused) request.
+    fn resume(&mut self) -> Result<(), HostError>;
+}
+
+/// A request held by a fault delay.
+#[derive(Debug)]
+pub struct Parked {
+    /// `None`: continue after the delay; `Some`: answer (an abort after the delay).
+    reply: Option<LocalReply>,
+    aborted: bool,
+    labels: Labels,
+    mirror: Option<Rc<RefCell<MirrorState>>>,
+}
+
+/// A shadow copy waiting for the request to be forwarded and its body to be complete.
+#[derive(Debug)]
+pub struct MirrorState {
+    clusters: Vec<String>,
+    headers: Vec<(String, String)>,
+    labels: Labels,
+    timeout: Duration,
+    body: Vec<u8>,
+    body_done: bool,
+    released: bool,
+    fired: bool,
+    overflow: bool,
+}
+
+/// Per-worker state shared by the root context and its requests.
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Option<Rc<Compiled>>,
+    pub rng: SplitMix64,
+    pub delays: DelayQueue,
+    pub parked: HashMap<u32, Parked>,
+}
+
+pub type SharedRef = Rc<RefCell<Shared>>;
+
+impl Shared {
+    pub fn new(seed: u64) -> SharedRef {
+        Rc::new(RefCell::new(Shared {
+            config: None,
+            rng: SplitMix64(seed),
+            delays: DelayQueue::new(),
+            parked: HashMap::new(),
+        }))
+    }
+}
+
+fn apply_tick(host: &mut impl Host, tick: Tick) {
+    match tick {
+        Tick::Keep => {}
+        Tick::Arm(p) => host.set_tick(p),
+        Tick::Stop => host.set_tick(Duration::ZERO),
+    }
+}
+
+/// Sends the shadow copies once the request is forwarded and its body complete.
+fn fire(m: &Rc<RefCell<MirrorState>>, host: &mut impl Host) {
+    let (clusters, headers, body, labels, timeout) = {
+        let mut st = m.borrow_mut();
+        if st.fired || !st.released || !st.body_done {
+            return;
+        }
+        st.fired = true;
+        if st.overflow {
+            drop(st);
+            host.log(
+                Level::Debug,
+                "meshroute: request body too large to mirror; mirror skipped",
+            );
+            return;
+        }
+        (
+            std::mem::take(&mut st.clusters),
+            std::mem::take(&mut st.headers),
+            std::mem::take(&mut st.body),
+            st.labels.clone(),
+            st.timeout,
+        )
+    };
+    let body = (!body.is_empty()).then_some(body.as_slice());
+    for c in &clusters {
+        match host.mirror(c, &headers, body, timeout) {
+            Ok(()) => host.increment(&metric_name(Metric::Mirrored, &labels, Some(c))),
+            Err(e) => host.log(
+                Level::Warn,
+                &format!("meshroute: mirror to {c} failed: {e}"),
+            ),
+        }
+    }
+}
+
+/// The root context: configuration and delays.
+pub struct RootLogic {
+    pub shared: SharedRef,
+}
+
+impl RootLogic {
+    /// Compiles `raw`; on any error logs every diagnostic and returns false (Envoy then
+    /// rejects the configuration; the previous one, if any, stays).
+    pub fn configure(&self, host: &mut impl Host, raw: &[u8]) -> bool {
+        match compile(raw) {
+            Ok(c) => {
+                for w in &c.warnings {
+                    host.log(Level::Warn, &format!("meshroute: warning: {}", describe(w)));
+                }
+                host.log(
+                    Level::Info,
+                    &format!(
+                        "meshroute {}: configured {} resources (gateway {}, namespace {}, cluster header {}{})",
+                        crate::VERSION,
+                        c.resources,
+                        c.settings.gateway,
+                        c.settings.namespace,
+                        c.settings.cluster_header,
+                        match &c.sticky {
+                            Some(s) => format!(", sticky {s:?}"),
+                            None => String::new(),
+                        }
+                    ),
+                );
+                self.shared.borrow_mut().config = Some(Rc::new(c));
+                true
+            }
+            Err(diags) => {
+                for d in &diags {
+                    host.log(
+                        Level::Error,
+                        &format!("meshroute: configuration rejected: {}", describe(d)),
+                    );
+                }
+                host.log(
+                    Level::Error,
+                    &format!(
+                        "meshroute: configuration rejected with {} error(s); nothing applied",
+                        diags.len()
+                    ),
+                );
+                false
+            }
+        }
+    }
+
+    /// Ends the delays that are due: resumes each request, or sends its abort.
+    pub fn tick(&self, host: &mut impl Host) {
+        let now = host.now();
+        let (due, tick) = self.shared.borrow_mut().delays.pop_due(now);
+        apply_tick(host, tick);
+        let mut entered = false;
+        for id in due {
+            let parked = self.shared.borrow_mut().parked.remove(&id);
+            let Some(p) = parked else {
+                continue; // the request went away meanwhile
+            };
+            if !host.enter(id) {
+                continue;
+            }
+            entered = true;
+            match &p.reply {
+                Some(reply) => {
+                    if p.aborted {
+                        host.increment(&metric_name(Metric::Aborted, &p.labels, None));
+                    }
+                    if let Err(e) = host.send_reply(reply) {
+                        host.log(Level::Warn, &format!("meshroute: cannot answer: {e}"));
+                    }
+                }
+                None => {
+                    if let Err(e) = host.resume() {
+                        host.log(Level::Warn, &format!("meshroute: cannot resume: {e}"));
+                    }
+                    if let Some(m) = &p.mirror {
+                        m.borrow_mut().released = true;
+                        fire(m, host);
+                    }
+                }
+            }
+        }
+        if entered {
+            host.leave();
+        }
+    }
+}
+
+/// One request.
+pub struct HttpLogic {
+    id: u32,
+    shared: SharedRef,
+    config: Option<Rc<Compiled>>,
+    response_ops: Vec<HeaderOp>,
+    /// The last body callback paused while delayed: the host accumulates the body.
+    buffering: bool,
+    /// Bytes of the accumulated body already copied for mirrors.
+    seen: usize,
+    mirror: Option<Rc<RefCell<MirrorState>>>,
+}
+
+impl HttpLogic {
+    pub fn new(id: u32, shared: SharedRef) -> HttpLogic {
+        let config = shared.borrow().config.clone();
+        HttpLogic {
+            id,
+            shared,
+            config,
+            response_ops: Vec::new(),
+            buffering: false,
+            seen: 0,
+            mirror: None,
+        }
+    }
+
+    fn parked(&self) -> bool {
+        self.shared.borrow().parked.contains_key(&self.id)
+    }
+
+    pub fn on_request_headers(&mut self, host: &mut impl Host, end_of_stream: bool) -> Verdict {
+        let Some(cfg) = self.config.clone() else {
+            host.log(
+                Level::Error,
+                "meshroute: no configuration; request not routed",
+            );
+            return Verdict::Continue;
+        };
+        let headers = match host.request_headers() {
+            Ok(h) => h,
+            Err(e) => {
+                host.log(
+                    Level::Error,
+                    &format!("meshroute: cannot read request headers: {e}"),
+                );
+                return Verdict::Continue;
+            }
+        };
+        let ch = cfg.settings.cluster_header.as_str();
+        let stripped = control_headers(&headers, ch);
+        for name in &stripped {
+            if let Err(e) = host.request_header(&HeaderOp::Remove(name.clone())) {
+                host.log(
+                    Level::Warn,
+                    &format!("meshroute: cannot remove {name}: {e}"),
+                );
+            }
+        }
+        let port = if cfg.is_gateway() {
+            host.listener_port()
+        } else {
+            None
+        };
+        let mut req =
+            Request::from_headers(&headers).with_source(&[], Some(cfg.settings.namespace.as_str()));
+        if let Some(p) = port {
+            req = req.with_port(p);
+        }
+        let decision = cfg.engine.decide(&req);
+        let settings = PlanSettings {
+            cluster_header: ch,
+            sticky: cfg.sticky.as_ref(),
+        };
+        let plan = {
+            let mut sh = self.shared.borrow_mut();
+            plan(&decision, &req, &settings, &mut sh.rng)
+        };
+        host.increment(&metric_name(Metric::Requests, &plan.labels, None));
+
+        if plan.outcome == Outcome::Forward {
+            for op in &plan.request_ops {
+                if let Err(e) = host.request_header(op) {
+                    host.log(Level::Warn, &format!("meshroute: cannot apply {op:?}: {e}"));
+                }
+            }
+            if !plan.mirrors.is_empty() {
+                let mut original = headers.clone();
+                original.retain(|(k, _)| !stripped.iter().any(|s| s.eq_ignore_ascii_case(k)));
+                self.mirror = Some(Rc::new(RefCell::new(MirrorState {
+                    clusters: plan.mirrors.clone(),
+                    headers: shadow_headers(&original, &plan.request_ops, ch),
+                    labels: plan.labels.clone(),
+                    timeout: plan
+                        .timeout
+                        .filter(|t| !t.is_zero())
+                        .unwrap_or(DEFAULT_MIRROR_TIMEOUT),
+                    body: Vec::new(),
+                    body_done: end_of_stream,
+                    released: false,
+                    fired: false,
+                    overflow: false,
+                })));
+            }
+            self.response_ops = plan.response_ops.clone();
+        }
+
+        if let Some(delay) = plan.delay {
+            host.increment(&metric_name(Metric::Delayed, &plan.labels, None));
+            let now = host.now();
+            let deadline = now.saturating_add(delay.as_nanos().min(u128::from(u64::MAX)) as u64);
+            let reply = match plan.outcome {
+                Outcome::Reply(r) => Some(r),
+                Outcome::Forward => None,
+            };
+            let tick = {
+                let mut sh = self.shared.borrow_mut();
+                sh.parked.insert(
+                    self.id,
+                    Parked {
+                        reply,
+                        aborted: plan.aborted,
+                        labels: plan.labels,
+                        mirror: self.mirror.clone(),
+                    },
+                );
+                sh.delays.push(now, deadline, self.id)
+            };
+            apply_tick(host, tick);
+            return Verdict::Pause;
+        }
+        match plan.outcome {
+            Outcome::Reply(reply) => {
+                if plan.aborted {
+                    host.increment(&metric_name(Metric::Aborted, &plan.labels, None));
+                }
+                if let Err(e) = host.send_reply(&reply) {
+                    host.log(Level::Error, &format!("meshroute: cannot answer: {e}"));
+                }
+                Verdict::Pause
+            }
+            Outcome::Forward => {
+                if let Some(m) = &self.mirror {
+                    m.borrow_mut().released = true;
+                    fire(m, host);
+                }
+                Verdict::Continue
+            }
+        }
+    }
+
+    pub fn on_request_body(
+        &mut self,
+        host: &mut impl Host,
+        body_size: usize,
+        end_of_stream: bool,
+    ) -> Verdict {
+        let parked = self.parked();
+        // While paused the host keeps accumulating the body and shows all of it each time;
+        // after a resume it shows new data only.
+        let start = if self.buffering && parked {
+            self.seen
+        } else {
+            0
+        };
+        if let Some(m) = self.mirror.clone() {
+            let mut st = m.borrow_mut();
+            if !st.fired && !st.body_done {
+                if body_size > start && !st.overflow {
+                    let n = body_size - start;
+                    if st.body.len() + n > MAX_MIRROR_BODY {
+                        st.overflow = true;
+                        st.body = Vec::new();
+                    } else {
+                        match host.request_body(start, n) {
+                            Ok(b) => st.body.extend_from_slice(&b),
+                            Err(e) => {
+                                host.log(Level::Warn, &format!("meshroute: cannot read body: {e}"));
+                                st.overflow = true;
+                            }
+                        }
+                    }
+                }
+                st.body_done = end_of_stream;
+            }
+            drop(st);
+            if end_of_stream {
+                fire(&m, host);
+            }
+        }
+        if parked {
+            self.buffering = true;
+            self.seen = body_size;
+            Verdict::Pause
+        } else {
+            self.buffering = false;
+            self.seen = 0;
+            Verdict::Continue
+        }
+    }
+
+    pub fn on_request_trailers(&mut self, host: &mut impl Host) -> Verdict {
+        if let Some(m) = self.mirror.clone() {
+            let done = {
+                let mut st = m.borrow_mut();
+                let was = st.body_done;
+                st.body_done = true;
+                !was
+            };
+            if done {
+                fire(&m, host);
+            }
+        }
+        if self.parked() {
+            Verdict::Pause
+        } else {
+            Verdict::Continue
+        }
+    }
+
+    pub fn on_response_headers(&mut self, host: &mut impl Host) -> Verdict {
+        for op in &self.response_ops {
+            if let Err(e) = host.response_header(op) {
+                host.log(
+                    Level::Warn,
+                    &format!("meshroute: cannot apply {op:?} to the response: {e}"),
+                );
+            }
+        }
+        Verdict::Continue
+    }
+
+    /// The request is over (or reset): forget any pending delay.
+    pub fn on_done(&mut self) {
+        self.shared.borrow_mut().parked.remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A recorded mirror call: cluster, headers, body.
+    pub type MirrorCall = (String, Vec<(String, String)>, Option<Vec<u8>>);
+
+    /// Records every host call.
+    #[derive(Debug, Default)]
+    pub struct Mock {
+        pub now: Nanos,
+        pub current: u32,
+        pub headers: HashMap<u32, Vec<(String, String)>>,
+        pub response_headers: HashMap<u32, Vec<(String, String)>>,
+        pub bodies: HashMap<u32, Vec<u8>>,
+        pub replies: Vec<(u32, LocalReply)>,
+        pub resumed: Vec<(u32, Nanos)>,
+        pub mirrors: Vec<MirrorCall>,
+        pub metrics: HashMap<String, u64>,
+        pub tick: Option<Duration>,
+        pub logs: Vec<(Level, String)>,
+        pub gone: Vec<u32>,
+        pub port: Option<u32>,
+    }
+
+    impl Mock {
+        pub fn header(&self, id: u32, name: &str) -> Option<&str> {
+            self.headers
+                .get(&id)?
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+        pub fn count(&self, needle: &str) -> u64 {
+            self.metrics
+                .iter()
+                .filter(|(k, _)| k.contains(needle))
+                .map(|(_, v)| v)
+                .sum()
+        }
+    }
+
+    impl Host for Mock {
+        fn log(&mut self, level: Level, msg: &str) {
+            self.logs.push((level, msg.to_owned()));
+        }
+        fn now(&mut self) -> Nanos {
+            self.now
+        }
+        fn request_headers(&mut self) -> Result<Vec<(String, String)>, HostError> {
+            Ok(self.headers.get(&self.current).cloned().unwrap_or_default())
+        }
+        fn request_header(&mut self, op: &HeaderOp) -> Result<(), HostError> {
+            let h = self.headers.entry(self.current).or_default();
+            crate::plan::apply_ops(h, std::slice::from_ref(op));
+            Ok(())
+        }
+        fn response_header(&mut self, op: &HeaderOp) -> Result<(), HostError> {
+            let h = self.response_headers.entry(self.current).or_default();
+            crate::plan::apply_ops(h, std::slice::from_ref(op));
+            Ok(())
+        }
+        fn request_body(&mut self, start: usize, size: usize) -> Result<Vec<u8>, HostError> {
+            let b = self.bodies.get(&self.current).cloned().unwrap_or_default();
+            b.get(start..start + size)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| HostError("out of range".into()))
+        }
+        fn listener_port(&mut self) -> Option<u32> {
+            self.port
+        }
+        fn send_reply(&mut self, reply: &LocalReply) -> Result<(), HostError> {
+            self.replies.push((self.current, reply.clone()));
+            Ok(())
+        }
+        fn mirror(
+            &mut self,
+            cluster: &str,
+            headers: &[(String, String)],
+            body: Option<&[u8]>,
+            _timeout: Duration,
+        ) -> Result<(), HostError> {
+            self.mirrors.push((
+                cluster.to_owned(),
+                headers.to_vec(),
+                body.map(<[u8]>::to_vec),
+            ));
+            Ok(())
+        }
+        fn increment(&mut self, metric: &str) {
+            *self.metrics.entry(metric.to_owned()).or_default() += 1;
+        }
+        fn set_tick(&mut self, period: Duration) {
+            self.tick = (!period.is_zero()).then_some(period);
+        }
+        fn enter(&mut self, context_id: u32) -> bool {
+            if self.gone.contains(&context_id) {
+                return false;
+            }
+            self.current = context_id;
+            true
+        }
+        fn leave(&mut self) {
+            self.current = 0;
+        }
+        fn resume(&mut self) -> Result<(), HostError> {
+            self.resumed.push((self.current, self.now));
+            Ok(())
+        }
+    }
+
+    const MS: u64 = 1_000_000;
+
+    pub fn setup(resources: serde_json::Value) -> (RootLogic, Mock) {
+        let raw = serde_json::to_vec(&json!({"resources": resources})).unwrap();
+        let root = RootLogic {
+            shared: Shared::new(7),
+        };
+        let mut host = Mock::default();
+        assert!(root.configure(&mut host, &raw), "{:?}", host.logs);
+        (root, host)
+    }
+
+    fn request(host: &mut Mock, id: u32, headers: &[(&str, &str)]) {
+        host.current = id;
+        host.headers.insert(
+            id,
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+    }
+
+    fn vs(spec: serde_json::Value) -> serde_json::Value {
+        json!([{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                "metadata": {"name": "ratings", "namespace": "default"}, "spec": spec}])
+    }
+
+    #[test]
+    fn routes_and_strips_client_control_headers() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"route": [{"destination": {"host": "ratings", "subset": "v1"}}],
+             "headers": {"response": {"set": {"x-served-by": "meshroute"}}}}]})));
+        let mut f = HttpLogic::new(2, root.shared.clone());
+        request(
+            &mut host,
+            2,
+            &[
+                (":authority", "ratings"),
+                (":path", "/"),
+                (":method", "GET"),
+                ("x-meshroute-cluster", "outbound|80|v2|evil"),
+                ("x-envoy-fault-abort-request", "500"),
+            ],
+        );
+        assert_eq!(f.on_request_headers(&mut host, true), Verdict::Continue);
+        assert_eq!(
+            host.header(2, "x-meshroute-cluster"),
+            Some("outbound|80|v1|ratings.default.svc.cluster.local")
+        );
+        assert_eq!(host.header(2, "x-envoy-fault-abort-request"), None);
+        assert_eq!(f.on_response_headers(&mut host), Verdict::Continue);
+        assert_eq!(
+            host.response_headers[&2],
+            vec![("x-served-by".to_owned(), "meshroute".to_owned())]
+        );
+        assert_eq!(host.count("meshroute_requests_total"), 1);
+    }
+
+    #[test]
+    fn concurrent_delays_resume_at_their_deadlines() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"match": [{"headers": {"d": {"exact": "300"}}}],
+             "fault": {"delay": {"fixedDelay": "300ms", "percentage": {"value": 100}}},
+             "route": [{"destination": {"host": "ratings"}}]},
+            {"match": [{"headers": {"d": {"exact": "100"}}}],
+             "fault": {"delay": {"fixedDelay": "100ms", "percentage": {"value": 100}},
+                       "abort": {"httpStatus": 418, "percentage": {"value": 100}}},
+             "route": [{"destination": {"host": "ratings"}}]}]})));
+        let mut a = HttpLogic::new(10, root.shared.clone());
+        request(&mut host, 10, &[(":authority", "ratings"), ("d", "300")]);
+        assert_eq!(a.on_request_headers(&mut host, true), Verdict::Pause);
+        assert_eq!(host.tick, Some(Duration::from_millis(300)));
+
+        host.now = 50 * MS;
+        let mut b = HttpLogic::new(11, root.shared.clone());
+        request(&mut host, 11, &[(":authority", "ratings"), ("d", "100")]);
+        assert_eq!(b.on_request_headers(&mut host, true), Verdict::Pause);
+        assert_eq!(
+            host.tick,
+            Some(Duration::from_millis(100)),
+            "re-armed for the earlier one"
+        );
+        assert!(host.replies.is_empty(), "abort waits for the delay");
+
+        host.now = 150 * MS;
+        root.tick(&mut host);
+        assert_eq!(host.replies.len(), 1);
+        assert_eq!(host.replies[0].0, 11);
+        assert_eq!(host.replies[0].1.status, 418);
+        assert!(host.resumed.is_empty());
+        assert_eq!(host.tick, Some(Duration::from_millis(150)));
+
+        host.now = 300 * MS;
+        root.tick(&mut host);
+        assert_eq!(host.resumed, vec![(10, 300 * MS)]);
+        assert_eq!(host.tick, None, "timer stopped when nothing waits");
+        assert_eq!(host.count("meshroute_delayed_total"), 2);
+        assert_eq!(host.count("meshroute_aborted_total"), 1);
+    }
+
+    #[test]
+    fn a_request_that_goes_away_is_not_resumed() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"fault": {"delay": {"fixedDelay": "10ms", "percentage": {"value": 100}}},
+             "route": [{"destination": {"host": "ratings"}}]}]})));
+        let mut a = HttpLogic::new(3, root.shared.clone());
+        request(&mut host, 3, &[(":authority", "ratings")]);
+        assert_eq!(a.on_request_headers(&mut host, true), Verdict::Pause);
+        a.on_done();
+        host.now = 20 * MS;
+        root.tick(&mut host);
+        assert!(host.resumed.is_empty());
+    }
+
+    #[test]
+    fn mirror_with_body_after_delay() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"fault": {"delay": {"fixedDelay": "10ms", "percentage": {"value": 100}}},
+             "mirror": {"host": "shadow", "port": {"number": 8080}},
+             "route": [{"destination": {"host": "ratings"}}]}]})));
+        let mut a = HttpLogic::new(4, root.shared.clone());
+        request(
+            &mut host,
+            4,
+            &[
+                (":authority", "ratings:80"),
+                (":method", "POST"),
+                (":path", "/p"),
+                ("content-length", "6"),
+            ],
+        );
+        assert_eq!(a.on_request_headers(&mut host, false), Verdict::Pause);
+        host.bodies.insert(4, b"abc".to_vec());
+        assert_eq!(a.on_request_body(&mut host, 3, false), Verdict::Pause);
+        // Paused: the host shows the accumulated body.
+        host.bodies.insert(4, b"abcdef".to_vec());
+        assert_eq!(a.on_request_body(&mut host, 6, true), Verdict::Pause);
+        assert!(host.mirrors.is_empty(), "not forwarded yet");
+        host.now = 10 * MS;
+        root.tick(&mut host);
+        assert_eq!(host.resumed.len(), 1);
+        assert_eq!(host.mirrors.len(), 1);
+        let (cluster, headers, body) = &host.mirrors[0];
+        assert_eq!(cluster, "outbound|8080||shadow.default.svc.cluster.local");
+        assert!(headers.contains(&(":authority".into(), "ratings-shadow:80".into())));
+        assert!(!headers
+            .iter()
+            .any(|(k, _)| k == "content-length" || k == "x-meshroute-cluster"));
+        assert_eq!(body.as_deref(), Some(&b"abcdef"[..]));
+        assert_eq!(host.count("meshroute_mirrored_total"), 1);
+    }
+
+    #[test]
+    fn mirror_streams_body_without_pausing() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"mirror": {"host": "shadow"}, "route": [{"destination": {"host": "ratings"}}]}]})));
+        let mut a = HttpLogic::new(5, root.shared.clone());
+        request(
+            &mut host,
+            5,
+            &[(":authority", "ratings"), (":method", "PUT")],
+        );
+        assert_eq!(a.on_request_headers(&mut host, false), Verdict::Continue);
+        host.bodies.insert(5, b"12".to_vec());
+        assert_eq!(a.on_request_body(&mut host, 2, false), Verdict::Continue);
+        host.bodies.insert(5, b"34".to_vec());
+        assert_eq!(a.on_request_body(&mut host, 2, true), Verdict::Continue);
+        assert_eq!(host.mirrors.len(), 1);
+        assert_eq!(host.mirrors[0].2.as_deref(), Some(&b"1234"[..]));
+    }
+
+    #[test]
+    fn bad_configuration_is_refused_with_reasons() {
+        let root = RootLogic {
+            shared: Shared::new(1),
+        };
+        let mut host = Mock::default();
+        let raw = serde_json::to_vec(&json!({"resources": vs(json!({"hosts": ["ratings"], "http": [
+            {"match": [{"uri": {"regex": "(["}}], "route": [{"destination": {"host": "ratings"}}]}]}))}))
+        .unwrap();
+        assert!(!root.configure(&mut host, &raw));
+        assert!(root.shared.borrow().config.is_none());
+        let errors: Vec<&String> = host
+            .logs
+            .iter()
+            .filter(|(l, _)| *l == Level::Error)
+            .map(|(_, m)| m)
+            .collect();
+        assert!(errors.len() >= 2, "{errors:?}");
+        assert!(
+            errors[0].contains("VirtualService default/ratings")
+                && errors[0].contains("spec.http[0].match[0].uri"),
+            "{errors:?}"
+        );
+    }
+}

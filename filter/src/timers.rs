@@ -1,0 +1,158 @@
+//! Deadline queue for fault delays.
+//!
+//! proxy-wasm gives each root context a single tick timer, and Envoy re-arms it on every
+//! `set_tick_period` call (the timer is recreated, so a shorter period takes effect at once).
+//! Delayed requests are kept in a min-heap by deadline; the timer is always armed for the
+//! earliest deadline, so many concurrent delays of different lengths each end within the
+//! timer's millisecond resolution, and no worker is ever blocked.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+/// Nanoseconds since the Unix epoch (the host clock).
+pub type Nanos = u64;
+
+/// Pending delays: `(deadline, context id)`, earliest first.
+#[derive(Debug, Default)]
+pub struct DelayQueue {
+    heap: BinaryHeap<Reverse<(Nanos, u64, u32)>>,
+    seq: u64,
+    /// When the armed tick fires (`None`: timer off).
+    armed: Option<Nanos>,
+}
+
+/// What to do with the tick timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Leave it as it is.
+    Keep,
+    /// Arm it for this period (milliseconds ≥ 1).
+    Arm(Duration),
+    /// Switch it off (period 0).
+    Stop,
+}
+
+fn period(now: Nanos, deadline: Nanos) -> Duration {
+    let ms = deadline.saturating_sub(now).div_ceil(1_000_000).max(1);
+    Duration::from_millis(ms)
+}
+
+impl DelayQueue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    /// Queues `context_id` until `deadline`; says how to (re)arm the timer.
+    pub fn push(&mut self, now: Nanos, deadline: Nanos, context_id: u32) -> Tick {
+        self.seq += 1;
+        self.heap.push(Reverse((deadline, self.seq, context_id)));
+        match self.armed {
+            Some(at) if at <= deadline => Tick::Keep,
+            _ => {
+                let p = period(now, deadline);
+                self.armed = Some(now.saturating_add(p.as_nanos() as u64));
+                Tick::Arm(p)
+            }
+        }
+    }
+
+    /// On a tick: the contexts whose deadline has passed (earliest first), and how to re-arm.
+    pub fn pop_due(&mut self, now: Nanos) -> (Vec<u32>, Tick) {
+        let mut due = Vec::new();
+        while let Some(Reverse((deadline, _, id))) = self.heap.peek().copied() {
+            if deadline > now {
+                break;
+            }
+            self.heap.pop();
+            due.push(id);
+        }
+        let tick = match self.heap.peek() {
+            None => {
+                self.armed = None;
+                Tick::Stop
+            }
+            Some(Reverse((deadline, _, _))) => {
+                let p = period(now, *deadline);
+                self.armed = Some(now.saturating_add(p.as_nanos() as u64));
+                Tick::Arm(p)
+            }
+        };
+        (due, tick)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn arms_for_the_earliest_deadline() {
+        let mut q = DelayQueue::new();
+        assert_eq!(
+            q.push(0, 500 * MS, 1),
+            Tick::Arm(Duration::from_millis(500))
+        );
+        // Later deadline: timer stays.
+        assert_eq!(q.push(10 * MS, 900 * MS, 2), Tick::Keep);
+        // Earlier deadline: re-arm now.
+        assert_eq!(
+            q.push(20 * MS, 120 * MS, 3),
+            Tick::Arm(Duration::from_millis(100))
+        );
+        // Sub-millisecond remainders round up, never 0.
+        assert_eq!(
+            q.push(20 * MS, 20 * MS + 1, 4),
+            Tick::Arm(Duration::from_millis(1))
+        );
+
+        let (due, tick) = q.pop_due(21 * MS);
+        assert_eq!(due, vec![4]);
+        assert_eq!(tick, Tick::Arm(Duration::from_millis(99)));
+        let (due, tick) = q.pop_due(119 * MS); // early tick: nothing due, re-arm 1 ms
+        assert!(due.is_empty());
+        assert_eq!(tick, Tick::Arm(Duration::from_millis(1)));
+        let (due, _) = q.pop_due(600 * MS);
+        assert_eq!(due, vec![3, 1]);
+        let (due, tick) = q.pop_due(900 * MS);
+        assert_eq!(due, vec![2]);
+        assert_eq!(tick, Tick::Stop);
+        assert!(q.is_empty());
+        // After stopping, the next push arms again.
+        assert_eq!(
+            q.push(1000 * MS, 1200 * MS, 5),
+            Tick::Arm(Duration::from_millis(200))
+        );
+    }
+
+    #[test]
+    fn many_concurrent_delays_keep_order() {
+        let mut q = DelayQueue::new();
+        for i in 0..1000u32 {
+            let d = u64::from((i * 7919) % 1000) * MS;
+            q.push(0, d, i);
+        }
+        let mut seen = Vec::new();
+        let mut now = 0;
+        while !q.is_empty() {
+            now += MS;
+            let (due, _) = q.pop_due(now);
+            seen.extend(
+                due.into_iter()
+                    .map(|id| (u64::from((id * 7919) % 1000) * MS, id)),
+            );
+        }
+        assert_eq!(seen.len(), 1000);
+        assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+}
