@@ -11,7 +11,11 @@ mod render;
 mod simulate;
 
 #[derive(Parser)]
-#[command(name = "meshroute", version, about = "Author, analyze, simulate and render Istio traffic rules without running Istio")]
+#[command(
+    name = "meshroute",
+    version,
+    about = "Author, analyze, simulate and render Istio traffic rules without running Istio"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -107,9 +107,9 @@ fn decode(data: &[u8]) -> (Vec<(String, String)>, u64) {
             _ => {}
         }
     }
-    let seed = data
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+    let seed = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    });
     (headers, seed)
 }
 
@@ -124,7 +124,11 @@ fn check_request(c: &Compiled, headers: &[(&str, &str)], seed: u64) -> Result<()
 fn check_owned(c: &Compiled, headers: &[(String, String)], seed: u64) -> Result<(), String> {
     let ch = c.settings.cluster_header.as_str();
     let req = Request::from_headers(headers).with_source(&[], Some(c.settings.namespace.as_str()));
-    let req = if c.is_gateway() { req.with_port(8080) } else { req };
+    let req = if c.is_gateway() {
+        req.with_port(8080)
+    } else {
+        req
+    };
     let d = c.engine.decide(&req);
     let s = PlanSettings {
         cluster_header: ch,
@@ -194,7 +198,9 @@ pub fn check_matching(data: &[u8]) -> Result<(), String> {
 /// Seeds for both targets (also the cargo-fuzz corpus).
 pub fn seeds() -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = CORPUS.iter().map(|c| c.as_bytes().to_vec()).collect();
-    out.push(br#"{"hosts": ["a"], "http": [{"route": [{"destination": {"host": "a"}}]}]}"#.to_vec());
+    out.push(
+        br#"{"hosts": ["a"], "http": [{"route": [{"destination": {"host": "a"}}]}]}"#.to_vec(),
+    );
     out.push(br#"{"host": "a", "subsets": [{"name": "v1", "labels": {"v": "1"}}]}"#.to_vec());
     out.push(b"GET\nreviews\n/items/12?q=abc\nend-user: jason\ncookie: session=42\nx-meshroute-cluster: evil".to_vec());
     out.push(b"POST\napi.example.com:8080\n/OLD/x\nx-canary: 1\nx-envoy-max-retries: 9".to_vec());

@@ -25,9 +25,33 @@ impl Rng {
 
 /// Interesting bytes for JSON and HTTP inputs.
 const DICT: &[&[u8]] = &[
-    b"{", b"}", b"[", b"]", b"\"", b":", b",", b"null", b"true", b"-1", b"1e999", b"\"\\u0000\"",
-    b"\"regex\"", b"\"(\"", b"\"prefix\"", b"\"exact\"", b"\"weight\"", b"\"subset\"", b"\n", b"\r\n",
-    b"x-meshroute-cluster: ", b"cookie: session=", b"x-envoy-retry-on: 5xx", b"\xff\xfe", b"%2F", b"?", b"#",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b":",
+    b",",
+    b"null",
+    b"true",
+    b"-1",
+    b"1e999",
+    b"\"\\u0000\"",
+    b"\"regex\"",
+    b"\"(\"",
+    b"\"prefix\"",
+    b"\"exact\"",
+    b"\"weight\"",
+    b"\"subset\"",
+    b"\n",
+    b"\r\n",
+    b"x-meshroute-cluster: ",
+    b"cookie: session=",
+    b"x-envoy-retry-on: 5xx",
+    b"\xff\xfe",
+    b"%2F",
+    b"?",
+    b"#",
 ];
 
 fn mutate(rng: &mut Rng, pool: &[Vec<u8>]) -> Vec<u8> {
@@ -91,7 +115,10 @@ fn run(target: &str, check: fn(&[u8]) -> Result<(), String>, salt: u64) {
     for i in 0..iters() {
         let input = mutate(&mut rng, &pool);
         if let Err(e) = check(&input) {
-            panic!("{target} input #{i} {:?}: {e}", String::from_utf8_lossy(&input));
+            panic!(
+                "{target} input #{i} {:?}: {e}",
+                String::from_utf8_lossy(&input)
+            );
         }
     }
 }

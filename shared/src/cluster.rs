@@ -32,7 +32,10 @@ mod tests {
             cluster_name(9080, Some("v2"), "reviews.default.svc.cluster.local"),
             "outbound|9080|v2|reviews.default.svc.cluster.local"
         );
-        assert_eq!(cluster_name(80, None, "httpbin.org"), "outbound|80||httpbin.org");
+        assert_eq!(
+            cluster_name(80, None, "httpbin.org"),
+            "outbound|80||httpbin.org"
+        );
         assert_eq!(
             parse_cluster_name("outbound|80||httpbin.org"),
             Some((80, None, "httpbin.org"))

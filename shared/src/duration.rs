@@ -10,7 +10,9 @@ pub enum DurationError {
     Empty,
     #[error("negative duration {0:?}")]
     Negative(String),
-    #[error("invalid duration {0:?}: expected a number and a unit (ns, us, ms, s, m, h), e.g. \"1.5s\"")]
+    #[error(
+        "invalid duration {0:?}: expected a number and a unit (ns, us, ms, s, m, h), e.g. \"1.5s\""
+    )]
     Syntax(String),
     #[error("duration {0:?} is out of range")]
     Overflow(String),
@@ -121,7 +123,17 @@ mod tests {
 
     #[test]
     fn bad_durations() {
-        for s in ["", "1", "s", "1x", "1.2.3s", "-1s", "abc", "1 s", "99999999999999999999h"] {
+        for s in [
+            "",
+            "1",
+            "s",
+            "1x",
+            "1.2.3s",
+            "-1s",
+            "abc",
+            "1 s",
+            "99999999999999999999h",
+        ] {
             assert!(parse_duration(s).is_err(), "{s}");
         }
     }

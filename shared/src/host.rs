@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn fqdn_resolution() {
-        assert_eq!(to_fqdn("reviews", "default"), "reviews.default.svc.cluster.local");
+        assert_eq!(
+            to_fqdn("reviews", "default"),
+            "reviews.default.svc.cluster.local"
+        );
         assert_eq!(to_fqdn("reviews.prod", "default"), "reviews.prod");
         assert_eq!(to_fqdn("*.example.com", "default"), "*.example.com");
         assert_eq!(to_fqdn("*", "default"), "*");

@@ -16,8 +16,8 @@ pub mod check;
 pub mod cluster;
 pub mod diag;
 pub mod duration;
-pub mod envoy;
 pub mod engine;
+pub mod envoy;
 pub mod host;
 pub mod lint;
 pub mod load;
@@ -25,6 +25,6 @@ pub mod model;
 pub mod validate;
 pub mod yaml;
 
-pub use diag::{Diagnostic, Level};
 pub use check::{check, CheckOptions};
+pub use diag::{Diagnostic, Level};
 pub use load::{load_path, load_str, load_values, Document, Kind, Loaded, Resource, Spec};

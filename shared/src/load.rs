@@ -269,7 +269,10 @@ impl Resource {
 
 fn spec_value<T: serde::Serialize>(spec: &T) -> Value {
     let mut m = Map::new();
-    m.insert("spec".into(), serde_json::to_value(spec).unwrap_or(Value::Null));
+    m.insert(
+        "spec".into(),
+        serde_json::to_value(spec).unwrap_or(Value::Null),
+    );
     Value::Object(m)
 }
 
@@ -359,7 +362,10 @@ pub fn load_str(text: &str, file: Option<&str>) -> Loaded {
             Err(e) => out.diagnostics.push(
                 Diagnostic::error(
                     codes::MR001,
-                    format!("YAML syntax error at line {} column {}: {}", e.line, e.col, e.message),
+                    format!(
+                        "YAML syntax error at line {} column {}: {}",
+                        e.line, e.col, e.message
+                    ),
                 )
                 .at(file, Some(e.line)),
             ),
@@ -441,8 +447,10 @@ fn load_file(path: &Path) -> Loaded {
 fn unreadable(name: &str, why: &str) -> Loaded {
     Loaded {
         documents: Vec::new(),
-        diagnostics: vec![Diagnostic::error(codes::MR005, format!("cannot read {name}: {why}"))
-            .at(Some(name), None)],
+        diagnostics: vec![
+            Diagnostic::error(codes::MR005, format!("cannot read {name}: {why}"))
+                .at(Some(name), None),
+        ],
         unreadable: true,
     }
 }
@@ -451,8 +459,11 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
     let Value::Object(mut obj) = value else {
         if !value.is_null() {
             out.diagnostics.push(
-                Diagnostic::error(codes::MR004, "document is not a mapping (expected a Kubernetes object)")
-                    .at(source.file.as_deref(), Some(source.line)),
+                Diagnostic::error(
+                    codes::MR004,
+                    "document is not a mapping (expected a Kubernetes object)",
+                )
+                .at(source.file.as_deref(), Some(source.line)),
             );
             out.documents.push(Document::Other {
                 raw: value,
@@ -462,10 +473,20 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
         }
         return;
     };
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_owned();
-    let kind_name = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_owned();
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let kind_name = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
 
-    if kind_name == "List" || kind_name.ends_with("List") && obj.get("items").is_some_and(Value::is_array) {
+    if kind_name == "List"
+        || kind_name.ends_with("List") && obj.get("items").is_some_and(Value::is_array)
+    {
         let items = match obj.remove("items") {
             Some(Value::Array(items)) => items,
             _ => Vec::new(),
@@ -504,9 +525,12 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
     if api_version.is_empty() || kind_name.is_empty() {
         let (f, l) = at("");
         out.diagnostics.push(
-            Diagnostic::error(codes::MR004, "document has no apiVersion or kind: not a Kubernetes object")
-                .with_resource(display.trim())
-                .at(f.as_deref(), Some(l)),
+            Diagnostic::error(
+                codes::MR004,
+                "document has no apiVersion or kind: not a Kubernetes object",
+            )
+            .with_resource(display.trim())
+            .at(f.as_deref(), Some(l)),
         );
         out.documents.push(Document::Other {
             raw: Value::Object(obj),
@@ -544,8 +568,12 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
     let (spec, extra) = if kind.is_istio() {
         let spec_value = obj.remove("spec").unwrap_or(Value::Object(Map::new()));
         let spec = match kind {
-            Kind::VirtualService => typed(spec_value, "spec", &mut errors).map(Spec::VirtualService),
-            Kind::DestinationRule => typed(spec_value, "spec", &mut errors).map(Spec::DestinationRule),
+            Kind::VirtualService => {
+                typed(spec_value, "spec", &mut errors).map(Spec::VirtualService)
+            }
+            Kind::DestinationRule => {
+                typed(spec_value, "spec", &mut errors).map(Spec::DestinationRule)
+            }
             Kind::Gateway => typed(spec_value, "spec", &mut errors).map(Spec::Gateway),
             Kind::ServiceEntry => typed(spec_value, "spec", &mut errors).map(Spec::ServiceEntry),
             _ => typed(spec_value, "spec", &mut errors).map(Spec::WorkloadEntry),
@@ -598,7 +626,11 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
 }
 
 /// Deserializes `value` as `T`, recording a (path, message) on failure.
-fn typed<T: DeserializeOwned>(value: Value, base: &str, errors: &mut Vec<(String, String)>) -> Option<T> {
+fn typed<T: DeserializeOwned>(
+    value: Value,
+    base: &str,
+    errors: &mut Vec<(String, String)>,
+) -> Option<T> {
     match serde_path_to_error::deserialize::<_, T>(value) {
         Ok(t) => Some(t),
         Err(e) => {

@@ -87,7 +87,9 @@ fn analyzer_cases_match_istio() {
             .collect();
         let missing_full: Vec<_> = want.difference(&full).collect();
         if !missing_full.is_empty() {
-            report.push(format!("FAIL {name}: full pipeline misses {missing_full:?}"));
+            report.push(format!(
+                "FAIL {name}: full pipeline misses {missing_full:?}"
+            ));
         } else if missing.is_empty() && extra.is_empty() {
             passed += 1;
             report.push(format!("PASS {name}"));

@@ -10,9 +10,15 @@ use serde_json::Value;
 
 #[test]
 fn samples_load_without_schema_errors_and_round_trip() {
-    let Some(dir) = common::corpus_dir("samples") else { return };
+    let Some(dir) = common::corpus_dir("samples") else {
+        return;
+    };
     let files = common::yaml_files(&dir);
-    assert!(files.len() > 50, "expected Istio's samples in {}", dir.display());
+    assert!(
+        files.len() > 50,
+        "expected Istio's samples in {}",
+        dir.display()
+    );
     let mut resources = 0;
     let mut failures = Vec::new();
     for file in &files {
@@ -22,7 +28,10 @@ fn samples_load_without_schema_errors_and_round_trip() {
 
         // 1. No schema error on any Istio sample (validation included).
         let diags = check::check(&loaded, &check::CheckOptions::default());
-        for d in diags.iter().filter(|d| d.code == "IST0106" || d.code == "MR001" || d.code == "MR004") {
+        for d in diags
+            .iter()
+            .filter(|d| d.code == "IST0106" || d.code == "MR001" || d.code == "MR004")
+        {
             failures.push(format!("{name}: {d}"));
         }
 
@@ -35,7 +44,11 @@ fn samples_load_without_schema_errors_and_round_trip() {
                 _ => vec![v],
             })
             .collect();
-        assert_eq!(raw_docs.len(), loaded.documents.len(), "{name}: document count");
+        assert_eq!(
+            raw_docs.len(),
+            loaded.documents.len(),
+            "{name}: document count"
+        );
         for (raw, doc) in raw_docs.iter().zip(&loaded.documents) {
             let Document::Resource(r) = doc else { continue };
             if !r.kind.is_istio() {
@@ -54,7 +67,10 @@ fn samples_load_without_schema_errors_and_round_trip() {
             let again = load_str(&text2, None);
             match again.documents.first() {
                 Some(Document::Resource(r2)) if semantically_equal(raw, &r2.to_value()) => {}
-                _ => failures.push(format!("{name}: {} changed through YAML:\n{text2}", r.display_name())),
+                _ => failures.push(format!(
+                    "{name}: {} changed through YAML:\n{text2}",
+                    r.display_name()
+                )),
             }
         }
         // Unknown kinds are reported as info, never as errors.
@@ -64,8 +80,16 @@ fn samples_load_without_schema_errors_and_round_trip() {
             }
         }
     }
-    println!("samples: {} files, {resources} Istio resources round-tripped", files.len());
+    println!(
+        "samples: {} files, {resources} Istio resources round-tripped",
+        files.len()
+    );
     assert!(resources > 80, "only {resources} Istio resources found");
-    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let _ = Kind::VirtualService;
 }

@@ -13,7 +13,9 @@ const MIN_PASSING: usize = 299;
 
 #[test]
 fn validation_cases_match_istio() {
-    let Some(dir) = common::corpus_dir("validation") else { return };
+    let Some(dir) = common::corpus_dir("validation") else {
+        return;
+    };
     let mut total = 0;
     let mut passed = 0;
     let mut failures = Vec::new();
@@ -28,20 +30,27 @@ fn validation_cases_match_istio() {
                 .as_str()
                 .unwrap_or("")
                 .to_owned();
-            let name = doc.value["metadata"]["name"].as_str().unwrap_or("").to_owned();
+            let name = doc.value["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
             // Analyze the document alone, as its own file.
             let alone = to_yaml(&doc.value);
             let loaded = load_str(&alone, Some(&fname));
             let diags = check::check(&loaded, &check::CheckOptions::default());
             let has = |code: &str, level: Option<Level>| {
-                diags.iter().any(|d| d.code == code && level.is_none_or(|l| d.level == l))
+                diags
+                    .iter()
+                    .any(|d| d.code == code && level.is_none_or(|l| d.level == l))
             };
-            let schema_error = has("IST0106", Some(Level::Error))
-                || has("MR001", None)
-                || has("MR004", None);
+            let schema_error =
+                has("IST0106", Some(Level::Error)) || has("MR001", None) || has("MR004", None);
             let ok = match expect.as_str() {
                 "error" => schema_error,
-                "warning" => !schema_error && (has("IST0133", None) || has("IST0130", None) || has("IST0131", None)),
+                "warning" => {
+                    !schema_error
+                        && (has("IST0133", None) || has("IST0130", None) || has("IST0131", None))
+                }
                 "valid" => !schema_error,
                 other => panic!("{fname} {name}: unknown expectation {other:?}"),
             };
@@ -64,6 +73,12 @@ fn validation_cases_match_istio() {
     println!("validation conformance per file:\n{}", per_file.join("\n"));
     println!("failing cases:\n{}", failures.join("\n"));
     println!("validation conformance: {passed}/{total} cases pass");
-    assert!(total >= 290, "expected Istio's ~299 validation cases, found {total}");
-    assert!(passed >= MIN_PASSING, "{passed}/{total} pass, below the floor of {MIN_PASSING}");
+    assert!(
+        total >= 290,
+        "expected Istio's ~299 validation cases, found {total}"
+    );
+    assert!(
+        passed >= MIN_PASSING,
+        "{passed}/{total} pass, below the floor of {MIN_PASSING}"
+    );
 }

@@ -37,8 +37,14 @@ pub fn check(loaded: &Loaded, opts: &CheckOptions) -> Vec<Diagnostic> {
 /// Orders diagnostics by file, line, code and drops exact duplicates.
 pub fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| {
-        (&a.file, a.line, &a.resource, &a.code, &a.path, &a.message)
-            .cmp(&(&b.file, b.line, &b.resource, &b.code, &b.path, &b.message))
+        (&a.file, a.line, &a.resource, &a.code, &a.path, &a.message).cmp(&(
+            &b.file,
+            b.line,
+            &b.resource,
+            &b.code,
+            &b.path,
+            &b.message,
+        ))
     });
     diags.dedup();
 }

@@ -118,7 +118,9 @@ pub(crate) fn plain_safe(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.contains(":\t") {
         return false;
     }
-    if s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}') {
+    if s.chars()
+        .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
+    {
         return false;
     }
     matches!(resolve_plain(s), Value::String(_))
@@ -144,7 +146,10 @@ fn emit_string(s: &str, ind: usize, out: &mut String, is_key: bool) {
             1 => "|",
             _ => "|+",
         });
-        for line in s.split('\n').take(body.split('\n').count() + trailing.saturating_sub(1)) {
+        for line in s
+            .split('\n')
+            .take(body.split('\n').count() + trailing.saturating_sub(1))
+        {
             out.push('\n');
             if !line.is_empty() {
                 indent(out, ind);
@@ -186,18 +191,43 @@ mod tests {
     #[test]
     fn ambiguous_strings_are_quoted() {
         for s in [
-            "yes", "1.0", "10", "*.example.com", "", " x", "a: b", "null", "~", "-x", "a #b",
-            "on", "0x1F", "{x}", "[x]", "@x", "`x", "x:", "tab\tin", "bell\u{7}",
+            "yes",
+            "1.0",
+            "10",
+            "*.example.com",
+            "",
+            " x",
+            "a: b",
+            "null",
+            "~",
+            "-x",
+            "a #b",
+            "on",
+            "0x1F",
+            "{x}",
+            "[x]",
+            "@x",
+            "`x",
+            "x:",
+            "tab\tin",
+            "bell\u{7}",
         ] {
             round_trip(&json!({ "k": s, s: 1 }));
         }
-        assert_eq!(to_yaml(&json!({"h": "*.example.com"})), "h: \"*.example.com\"\n");
+        assert_eq!(
+            to_yaml(&json!({"h": "*.example.com"})),
+            "h: \"*.example.com\"\n"
+        );
     }
 
     #[test]
     fn multi_line_strings_and_nesting() {
-        round_trip(&json!({"cert": "-----BEGIN-----\nabc\n-----END-----\n", "b": "x\ny", "c": "x\n\n", "d": "\nlead"}));
-        round_trip(&json!({"a": [[1, 2], [], {}, [{"x": [{}]}]], "e": {}, "f": [], "g": null, "h": 1.5, "i": -2}));
+        round_trip(
+            &json!({"cert": "-----BEGIN-----\nabc\n-----END-----\n", "b": "x\ny", "c": "x\n\n", "d": "\nlead"}),
+        );
+        round_trip(
+            &json!({"a": [[1, 2], [], {}, [{"x": [{}]}]], "e": {}, "f": [], "g": null, "h": 1.5, "i": -2}),
+        );
         round_trip(&json!([1, "two", {"three": 3}]));
         round_trip(&json!("scalar"));
     }

@@ -129,7 +129,10 @@ mod tests {
 
     #[test]
     fn parent_walks_up() {
-        assert_eq!(parent("spec.http[0].route[1].weight"), "spec.http[0].route[1]");
+        assert_eq!(
+            parent("spec.http[0].route[1].weight"),
+            "spec.http[0].route[1]"
+        );
         assert_eq!(parent("spec.http[0]"), "spec.http");
         assert_eq!(parent("metadata.labels[\"a.b\"]"), "metadata.labels");
         assert_eq!(parent("spec"), "");

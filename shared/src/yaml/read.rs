@@ -76,7 +76,10 @@ pub fn parse_stream(text: &str, limits: Limits) -> Vec<Result<ParsedDocument, Ya
 }
 
 fn looks_like_json(chunk: &str) -> bool {
-    matches!(chunk.trim_start().as_bytes().first(), Some(b'{') | Some(b'['))
+    matches!(
+        chunk.trim_start().as_bytes().first(),
+        Some(b'{') | Some(b'[')
+    )
 }
 
 /// Splits a stream at `---` lines so that each document parses on its own.
@@ -190,7 +193,10 @@ impl Builder {
                     self.positions.insert(p.clone(), *kl, *kc);
                     Ok(p)
                 }
-                None => Err(err_at(span, "a mapping or sequence cannot be a mapping key")),
+                None => Err(err_at(
+                    span,
+                    "a mapping or sequence cannot be a mapping key",
+                )),
             },
         }
     }
@@ -214,7 +220,12 @@ impl Builder {
                         Value::Null => "null".to_owned(),
                         Value::Bool(b) => b.to_string(),
                         Value::Number(n) => n.to_string(),
-                        _ => return Err(err_at(span, "a mapping or sequence cannot be a mapping key")),
+                        _ => {
+                            return Err(err_at(
+                                span,
+                                "a mapping or sequence cannot be a mapping key",
+                            ))
+                        }
                     };
                     let line = span.start.line() as u32;
                     let col = span.start.col() as u32 + 1;
@@ -321,7 +332,12 @@ impl Builder {
                                     map.entry(k).or_insert(v);
                                 }
                             }
-                            _ => return Err(err_at(span, "a merge key (<<) needs a mapping or a list of mappings")),
+                            _ => {
+                                return Err(err_at(
+                                    span,
+                                    "a merge key (<<) needs a mapping or a list of mappings",
+                                ))
+                            }
                         }
                     }
                 }
@@ -455,11 +471,15 @@ fn resolve_int(text: &str) -> Option<Value> {
     let mag = u64::from_str_radix(digits, radix).ok();
     match (neg, mag) {
         (false, Some(m)) => Some(Value::Number(Number::from(m))),
-        (true, Some(m)) if m <= i64::MAX as u64 + 1 => {
-            Some(Value::Number(Number::from((m as i128).wrapping_neg() as i64)))
-        }
+        (true, Some(m)) if m <= i64::MAX as u64 + 1 => Some(Value::Number(Number::from(
+            (m as i128).wrapping_neg() as i64,
+        ))),
         // Out of range for 64 bits: keep it as a float, like JSON would.
-        _ => text.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number),
+        _ => text
+            .parse::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map(Value::Number),
     }
 }
 
@@ -532,14 +552,21 @@ mod tests {
             doc.value,
             json!({"apiVersion": "v1", "kind": "X", "spec": {"http": [{"route": [{"weight": 90, "destination": {"host": "a"}}]}]}})
         );
-        assert_eq!(doc.positions.get("spec.http[0].route[0].weight"), Some((6, 7)));
-        assert_eq!(doc.positions.get("spec.http[0].route[0].destination.host"), Some((7, 21)));
+        assert_eq!(
+            doc.positions.get("spec.http[0].route[0].weight"),
+            Some((6, 7))
+        );
+        assert_eq!(
+            doc.positions.get("spec.http[0].route[0].destination.host"),
+            Some((7, 21))
+        );
         assert_eq!(doc.line, 1);
     }
 
     #[test]
     fn scalars_resolve_like_kubernetes() {
-        let doc = one("a: yes\nb: '1'\nc: 1.5\nd: ~\ne: 0x10\nf: -3\ng: \"true\"\nh: 1e3\ni: 10s\n");
+        let doc =
+            one("a: yes\nb: '1'\nc: 1.5\nd: ~\ne: 0x10\nf: -3\ng: \"true\"\nh: 1e3\ni: 10s\n");
         assert_eq!(
             doc.value,
             json!({"a": true, "b": "1", "c": 1.5, "d": null, "e": 16, "f": -3, "g": "true", "h": 1000.0, "i": "10s"})
