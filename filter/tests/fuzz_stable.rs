@@ -5,6 +5,8 @@
 //! `MESHROUTE_FUZZ_ITERS` (default 5000) sets the number of mutated inputs per target;
 //! `MESHROUTE_FUZZ_SEED` changes the sequence.
 
+#![allow(clippy::panic)] // test helpers report failures by panicking
+
 use meshroute_filter::fuzzing::{check_config, check_matching, corpus_ok, seeds};
 
 struct Rng(u64);

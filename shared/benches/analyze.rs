@@ -5,6 +5,7 @@
 //! full check (validation, analyzers, lints) — prints a table with MB/s and
 //! resources/s and the ratio of each phase to parsing, and writes
 //! `target/bench/analyze.json`. `MESHROUTE_BENCH_RESOURCES` changes the size.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures panic
 
 use meshroute_model::yaml::{parse_stream, Limits};
 use meshroute_model::{check, load_str, CheckOptions};

@@ -1,6 +1,7 @@
 //! Istio's `istioctl analyze` test suite: for every case of
 //! `corpus/analyzers/expectations.yaml`, analyzing the case's files together reports
 //! every expected (code, resource), and none of the analyzer's codes that Istio does not.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures panic
 
 mod common;
 

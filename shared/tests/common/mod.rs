@@ -1,4 +1,5 @@
 //! Shared helpers for the corpus conformance tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures panic
 #![allow(dead_code)]
 
 use std::path::PathBuf;
