@@ -914,3 +914,40 @@ async fn editor_performance_200_resources() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn editor_imports_dropped_and_picked_files_and_downloads() {
+    let sample = std::env::temp_dir().join(format!("meshroute-e2e-{}.yaml", std::process::id()));
+    std::fs::write(&sample, CANARY_DR.trim_start()).expect("write sample file");
+    let path = sample.display().to_string();
+    with_editor("editor_imports_dropped_and_picked_files_and_downloads", false, |p| async move {
+        p.open().await?;
+        p.click("ws-clear").await?;
+        // Drag and drop of a file anywhere on the page.
+        let rev = p.ws_rev().await?;
+        p.js(
+            "const dt = new DataTransfer();
+             dt.items.add(new File([arguments[0]], 'dropped.yaml', {type: 'application/yaml'}));
+             document.querySelector('.app').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+            vec![json!(CANARY_VS.trim_start())],
+        )
+        .await?;
+        p.settled(rev).await?;
+        p.el("doc-VirtualService-reviews").await?;
+        // The file picker.
+        p.click("import-toggle").await?;
+        let rev = p.ws_rev().await?;
+        p.el("import-file").await?.send_keys(&path).await.map_err(e("pick file"))?;
+        p.settled(rev).await?;
+        p.el("doc-DestinationRule-reviews").await?;
+        let docs = documents(&p.export_all().await?)?;
+        if docs.len() != 2 {
+            return Err(format!("expected the dropped VS and the picked DR, got {} documents", docs.len()));
+        }
+        p.click("download").await?;
+        p.wait_until("the download", 10, || async { Ok(p.text("status").await?.starts_with("Downloaded")) })
+            .await
+    })
+    .await;
+    let _ = std::fs::remove_file(sample);
+}

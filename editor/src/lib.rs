@@ -164,7 +164,12 @@ impl Ctx {
     }
 
     /// Applies `f` to a copy of the workspace and commits it if `f` returns true.
+    /// Refused while the YAML pane has a syntax error (its text would be lost).
     pub fn edit(&self, key: &str, f: impl FnOnce(&mut Workspace) -> bool) {
+        if self.pane_errors.with_untracked(|e| !e.is_empty()) {
+            self.say("Fix the YAML syntax error first (or undo): the YAML pane holds unsaved text");
+            return;
+        }
         let mut next = self.ws.get_untracked();
         if f(&mut next) {
             self.commit(next, Some(key), false);
