@@ -146,6 +146,23 @@ pub fn is_executable(p: &Path) -> bool {
 /// A free TCP port on 127.0.0.1 (bind :0 and release; prefer letting the server
 /// bind :0 itself when it can report the port, as Envoy does).
 pub fn free_port() -> u16 {
+    // Pick below the kernel's ephemeral range (32768+ on Linux): a port handed
+    // out by `bind(0)` can be handed out again to the next `bind(0)` (an
+    // upstream started after this call), which raced Envoy for the listener
+    // port in CI. Ports from 20000..32000 are never chosen by `bind(0)`.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seed = std::process::id().wrapping_mul(7919)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+    for _ in 0..2000 {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = 20000 + (seed.wrapping_add(n.wrapping_mul(37)) % 12000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
