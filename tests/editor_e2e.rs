@@ -604,7 +604,18 @@ async fn editor_simulates_end_user_jason() {
         if !p.text("sim-dest-0").await?.contains("v1") {
             return Err("bob should go to v1".into());
         }
-        Ok(())
+        // From the explanation to the rule in the form.
+        p.click("sim-show-rule-1").await?;
+        p.wait_until("rule 2's card to get the focus", 10, || async {
+            let id = p
+                .js(
+                    "return document.activeElement && document.activeElement.dataset.testid;",
+                    vec![],
+                )
+                .await?;
+            Ok(id.as_str() == Some("f-spec.http[1]"))
+        })
+        .await
     })
     .await;
 }

@@ -52,7 +52,7 @@ pub fn level_class(level: Level) -> &'static str {
 pub fn placed(ctx: Ctx) -> Memo<Vec<Problem>> {
     Memo::new(move |_| {
         ctx.diags.with(|diags| {
-            diags
+            let placed = diags
                 .iter()
                 .map(|d| {
                     let doc = doc_id_of(d.file.as_deref());
@@ -64,9 +64,17 @@ pub fn placed(ctx: Ctx) -> Memo<Vec<Problem>> {
                         hint: meshroute_model::lint::hint_for(&d.code),
                     }
                 })
-                .collect()
+                .collect::<Vec<Problem>>();
+            pane_order(placed)
         })
     })
+}
+
+/// Problems in the order of the YAML pane (the model sorts by file name, and
+/// `doc10` sorts before `doc2`).
+fn pane_order(mut ps: Vec<Problem>) -> Vec<Problem> {
+    ps.sort_by_key(|p| (p.line.is_none(), p.line, p.diag.level));
+    ps
 }
 
 /// Selects the problem's resource and focuses its field in the form, else its YAML line.

@@ -210,8 +210,39 @@ pub fn Simulator() -> impl IntoView {
     }
 }
 
+/// Selects the VirtualService named `"VirtualService ns/name"` and focuses its rule at `path`.
+fn show_rule(ctx: Ctx, vs: &str, path: &str) {
+    let Some((ns, name)) = vs
+        .strip_prefix("VirtualService ")
+        .and_then(|r| r.split_once('/'))
+    else {
+        return;
+    };
+    let id = ctx.ws.with_untracked(|w| {
+        w.docs
+            .iter()
+            .find(|d| {
+                d.resource().is_some_and(|r| {
+                    r.kind == Kind::VirtualService
+                        && r.name() == name
+                        && r.namespace_or("default") == ns
+                })
+            })
+            .map(|d| d.id)
+    });
+    if let Some(id) = id {
+        ctx.selected.set(Some(id));
+        ctx.tab.set(crate::Tab::Form);
+        let testid = format!("f-{path}");
+        request_animation_frame(move || {
+            crate::browser::focus_testid(&testid);
+        });
+    }
+}
+
 #[component]
 fn Outcome(ex: Explanation, warnings: Vec<Diagnostic>) -> impl IntoView {
+    let ctx = ctx();
     let d = ex.decision.clone();
     let host_line = match (&ex.host.host, ex.host.kind) {
         (Some(h), Some(k)) => {
@@ -392,7 +423,17 @@ fn Outcome(ex: Explanation, warnings: Vec<Diagnostic>) -> impl IntoView {
                     view! {
                         <li class="trace" class:matched=t.matched data-testid=format!("sim-rule-{}", t.index)
                             data-matched=t.matched.to_string()>
-                            <div><strong>{format!("Rule {}{name}", t.index + 1)}</strong>{via}": " {verdict}</div>
+                            <div>
+                                <button class="link" title="Show this rule in the form"
+                                    data-testid=format!("sim-show-rule-{}", t.index)
+                                    on:click={
+                                        let (vs, path) = (t.virtual_service.clone(), t.path.clone());
+                                        move |_| show_rule(ctx, &vs, &path)
+                                    }>
+                                    <strong>{format!("Rule {}{name}", t.index + 1)}</strong>
+                                </button>
+                                {via}": " {verdict}
+                            </div>
                             <ul>
                                 {t.failed.into_iter().map(|m| view! {
                                     <li>
