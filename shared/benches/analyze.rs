@@ -107,11 +107,18 @@ fn main() {
         median: m,
     });
 
+    // What the diagnostics are, so the workload is known (code × count).
+    let mut by_code = std::collections::BTreeMap::<String, usize>::new();
+    for d in check(&loaded, &opts) {
+        *by_code.entry(d.code.to_string()).or_default() += 1;
+    }
+    let codes: Vec<String> = by_code.iter().map(|(c, n)| format!("{c}×{n}")).collect();
     assert_eq!(docs, resources, "generator produced {docs} documents");
     assert_eq!(loaded_n, resources);
     println!(
-        "\nload + analyze: {resources} resources, {:.2} MB, {iters} runs each (median; best in brackets); {diags} diagnostics\n",
-        mb
+        "\nload + analyze: {resources} resources, {:.2} MB, {iters} runs each (median; best in brackets); {diags} diagnostics ({})\n",
+        mb,
+        codes.join(", ")
     );
     println!("| phase | median ms | MB/s | resources/s | × parse |");
     println!("|---|---:|---:|---:|---:|");
@@ -135,7 +142,7 @@ fn main() {
     }
     let out = serde_json::json!({
         "bench": "analyze", "resources": resources, "bytes": input.len(), "iterations": iters,
-        "diagnostics": diags, "phases": json,
+        "diagnostics": diags, "diagnostics_by_code": by_code, "phases": json,
     });
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     let _ = std::fs::create_dir_all(&dir);
