@@ -24,13 +24,6 @@ use support::upstream::{Fault, Upstream};
 
 const CH: &str = "x-meshroute-cluster";
 
-/// Stats tag extractors for the filter's metric names (meshroute_filter::metrics::STATS_TAGS).
-const STATS_TAGS: &[(&str, &str)] = &[
-    ("virtual_service", r"(virtual_service=\.=(.*?);\.;)"),
-    ("rule", r"(rule=\.=(.*?);\.;)"),
-    ("destination", r"(destination=\.=(.*?);\.;)"),
-];
-
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
@@ -142,13 +135,8 @@ fn render_bootstrap(
         .map(|d| d.to_string())
         .collect();
     assert!(errors.is_empty(), "render errors: {errors:#?}");
-    let mut bootstrap = rendered.bootstrap;
-    let tags: Vec<Value> = STATS_TAGS
-        .iter()
-        .map(|(n, r)| json!({"tag_name": n, "regex": r}))
-        .collect();
-    bootstrap["stats_config"] = json!({ "stats_tags": tags });
-    bootstrap
+    // `stats_config.stats_tags` (the labels of the filter's metrics) come from render itself.
+    rendered.bootstrap
 }
 
 struct Fixture {

@@ -44,12 +44,8 @@ impl Metric {
     }
 }
 
-/// `(tag_name, regex)` for Envoy's `stats_config.stats_tags`, one per label.
-pub const STATS_TAGS: &[(&str, &str)] = &[
-    ("virtual_service", r"(virtual_service=\.=(.*?);\.;)"),
-    ("rule", r"(rule=\.=(.*?);\.;)"),
-    ("destination", r"(destination=\.=(.*?);\.;)"),
-];
+/// `(tag_name, regex)` extractors for Envoy's `stats_config.stats_tags` (`meshroute render` emits them).
+pub use meshroute_model::stats::STATS_TAGS;
 
 /// A tag value that cannot end its tag early.
 fn value(v: &str) -> String {

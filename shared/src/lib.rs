@@ -22,6 +22,7 @@ pub mod host;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod stats;
 pub mod validate;
 pub mod yaml;
 

@@ -289,6 +289,8 @@ pub fn render<'a>(
             "listeners": listeners,
             "clusters": clusters,
         },
+        // Labels for the filter's per-rule metrics (harmless without the filter).
+        "stats_config": crate::stats::stats_config(),
     });
     Rendered {
         bootstrap,
