@@ -24,6 +24,13 @@ use crate::timers::{DelayQueue, Nanos, Tick};
 /// Largest request body copied for mirrors; bigger requests are not mirrored.
 pub const MAX_MIRROR_BODY: usize = 1 << 20;
 
+/// Status of the reply when the filter cannot enforce the rules (no configuration, headers
+/// unreadable): the request is refused rather than forwarded unrouted (fail closed).
+pub const REFUSED_STATUS: u32 = 503;
+
+/// Body of that reply.
+pub const REFUSED_BODY: &str = "meshroute: routing unavailable";
+
 /// Timeout of a mirror call when the route has none.
 pub const DEFAULT_MIRROR_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -303,20 +310,24 @@ impl HttpLogic {
 
     pub fn on_request_headers(&mut self, host: &mut impl Host, end_of_stream: bool) -> Verdict {
         let Some(cfg) = self.config.clone() else {
+            // Fail closed: continuing would let the client's own cluster header (or none)
+            // pick the destination, bypassing every rule.
             host.log(
                 Level::Error,
-                "meshroute: no configuration; request not routed",
+                "meshroute: no configuration; request refused (503)",
             );
-            return Verdict::Continue;
+            return self.refuse(host);
         };
         let headers = match host.request_headers() {
             Ok(h) => h,
             Err(e) => {
+                // Fail closed: without the headers the client's control headers cannot be
+                // stripped nor the rules applied.
                 host.log(
                     Level::Error,
-                    &format!("meshroute: cannot read request headers: {e}"),
+                    &format!("meshroute: cannot read request headers: {e}; request refused (503)"),
                 );
-                return Verdict::Continue;
+                return self.refuse(host);
             }
         };
         let ch = cfg.settings.cluster_header.as_str();
@@ -419,6 +430,20 @@ impl HttpLogic {
                 Verdict::Continue
             }
         }
+    }
+
+    /// Answers 503 when the filter cannot enforce the rules (fail closed).
+    fn refuse(&mut self, host: &mut impl Host) -> Verdict {
+        let reply = LocalReply {
+            status: REFUSED_STATUS,
+            headers: Vec::new(),
+            body: Some(REFUSED_BODY.as_bytes().to_vec()),
+            grpc_status: None,
+        };
+        if let Err(e) = host.send_reply(&reply) {
+            host.log(Level::Error, &format!("meshroute: cannot answer: {e}"));
+        }
+        Verdict::Pause
     }
 
     pub fn on_request_body(
@@ -790,6 +815,26 @@ pub(crate) mod tests {
         assert_eq!(a.on_request_body(&mut host, 2, true), Verdict::Continue);
         assert_eq!(host.mirrors.len(), 1);
         assert_eq!(host.mirrors[0].2.as_deref(), Some(&b"1234"[..]));
+    }
+
+    #[test]
+    fn without_configuration_requests_are_refused_not_forwarded() {
+        let root = RootLogic {
+            shared: Shared::new(1),
+        };
+        let mut host = Mock::default();
+        let mut f = HttpLogic::new(9, root.shared.clone());
+        request(
+            &mut host,
+            9,
+            &[
+                (":authority", "ratings"),
+                ("x-meshroute-cluster", "outbound|80|v2|evil"),
+            ],
+        );
+        assert_eq!(f.on_request_headers(&mut host, true), Verdict::Pause);
+        assert_eq!(host.replies.len(), 1);
+        assert_eq!(host.replies[0].1.status, REFUSED_STATUS);
     }
 
     #[test]

@@ -424,6 +424,25 @@ impl Envoy {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
+    /// Process id (the `.venv/bin/envoy` shim execs Envoy in place: same pid).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident set size of the Envoy process in KiB (`VmRSS` from `/proc`), if readable.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Directory holding `envoy.json` and `envoy.log`.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -40,8 +40,9 @@
 //!
 //! # What the rendered bootstrap provides around the filter
 //!
-//! The HTTP filter chain is `envoy.filters.http.wasm` (this filter) → `envoy.filters.http.fault`
-//! → `envoy.filters.http.router`. The filter acts by setting request headers that Envoy honours
+//! The HTTP filter chain is `envoy.filters.http.wasm` (this filter) → `envoy.filters.http.router`
+//! (no Envoy fault filter: the filter injects delays and aborts itself, and a fault filter
+//! honouring `x-envoy-fault-*` headers would be a way for clients to trigger faults). The filter acts by setting request headers that Envoy honours
 //! after it:
 //!
 //! | what | request header(s) the filter sets | honoured by |
@@ -50,7 +51,6 @@
 //! | timeout (Istio default: none) | `x-envoy-upstream-rq-timeout-ms` (`0` = none) | router |
 //! | retries | `x-envoy-max-retries`, `x-envoy-retry-on`, `x-envoy-retriable-status-codes`, `x-envoy-upstream-rq-per-try-timeout-ms` | router |
 //! | no "previous hosts" retry predicate (consistent hash, `retryIgnorePreviousHosts: false`) | [`HEADER_NO_PREVIOUS_HOSTS`]`: 1` | selects a route without the predicate |
-//! | fault delay / abort (after the filter decided the percentage) | `x-envoy-fault-delay-request` (ms), `x-envoy-fault-abort-request` (HTTP status), `x-envoy-fault-abort-grpc-request` (gRPC status) | fault filter (`header_delay`/`header_abort`, 100%) |
 //!
 //! Istio applies its default retry policy (2 retries on
 //! `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with 503) to
@@ -85,7 +85,8 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 /// and for `retryIgnorePreviousHosts: false`).
 pub const HEADER_NO_PREVIOUS_HOSTS: &str = "x-meshroute-no-previous-hosts";
 
-/// Request headers the fault filter after the Wasm filter honours (`header_delay`/`header_abort`).
+/// Envoy fault filter control headers (`header_delay`/`header_abort`). The wasm-mode chain has
+/// no fault filter; the filter strips client copies all the same.
 pub const HEADER_FAULT_DELAY_MS: &str = "x-envoy-fault-delay-request";
 pub const HEADER_FAULT_ABORT_STATUS: &str = "x-envoy-fault-abort-request";
 pub const HEADER_FAULT_ABORT_GRPC_STATUS: &str = "x-envoy-fault-abort-grpc-request";

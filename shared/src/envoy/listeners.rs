@@ -71,16 +71,10 @@ fn hcm(ctx: &Ctx<'_>, stat_prefix: &str, route_config: Value, gateway: bool) -> 
             router(),
         ]
     } else {
-        let every = json!({"numerator": 100, "denominator": "HUNDRED"});
-        vec![
-            wasm_filter(ctx),
-            json!({"name": "envoy.filters.http.fault",
-            "typed_config": typed("envoy.extensions.filters.http.fault.v3.HTTPFault", json!({
-                "delay": {"header_delay": {}, "percentage": every},
-                "abort": {"header_abort": {}, "percentage": every},
-            }))}),
-            router(),
-        ]
+        // No Envoy fault filter behind the Wasm filter: the filter injects delays and aborts
+        // itself, and a `header_delay`/`header_abort` fault filter would obey client-sent
+        // `x-envoy-fault-*` headers whenever the Wasm filter did not strip them.
+        vec![wasm_filter(ctx), router()]
     };
     let mut m = Map::new();
     m.insert("stat_prefix".into(), json!(stat_prefix));
