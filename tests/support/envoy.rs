@@ -267,6 +267,18 @@ impl Envoy {
     /// Start Envoy with `config` (admin on 127.0.0.1:0 added if absent) and wait
     /// until `/ready` says LIVE and listeners are bound. Panics with the log on failure.
     pub fn start(envoy: &Path, label: &str, config: &Value) -> Envoy {
+        Self::start_with_drain_time(envoy, label, config, 0)
+    }
+
+    /// [`Envoy::start`] with `--drain-time-s drain_secs` (tests use 0 for fast listener
+    /// updates; with 0, a listener update closes connections that have not sent a request
+    /// yet, which a zero-failure reload test must avoid).
+    pub fn start_with_drain_time(
+        envoy: &Path,
+        label: &str,
+        config: &Value,
+        drain_secs: u32,
+    ) -> Envoy {
         let dir = super::fresh_dir("envoy", label);
         let cfg_path = dir.join("envoy.json");
         let admin_path = dir.join("admin-address.txt");
@@ -291,7 +303,7 @@ impl Envoy {
                 &log_level(),
                 "--disable-hot-restart",
                 "--drain-time-s",
-                "0",
+                &drain_secs.to_string(),
             ])
             .arg("--admin-address-path")
             .arg(&admin_path)

@@ -72,6 +72,7 @@ impl Upstream {
     /// Start an upstream called `name` on 127.0.0.1:<ephemeral>.
     pub fn spawn(name: &str) -> Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
+        deepen_backlog(&listener);
         let addr = listener.local_addr().expect("upstream addr");
         let state = Arc::new(State::default());
         let (n, st) = (name.to_owned(), Arc::clone(&state));
@@ -150,6 +151,20 @@ impl Drop for Upstream {
         // Unblock accept().
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
     }
+}
+
+/// Raises the accept backlog from std's 128 to the kernel's maximum (`somaxconn`): with 128,
+/// thousands of simultaneous connections from Envoy overflow it and wait for SYN
+/// retransmissions (1 s, 3 s), which looks like Envoy being late. Calling `listen(2)` again
+/// on a listening socket only changes its backlog.
+#[allow(unsafe_code)]
+fn deepen_backlog(listener: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    extern "C" {
+        fn listen(fd: i32, backlog: i32) -> i32;
+    }
+    // SAFETY: listen(2) on a valid socket descriptor owned by `listener`; no memory is shared.
+    let _ = unsafe { listen(listener.as_raw_fd(), 65535) };
 }
 
 /// Start one upstream per name.
