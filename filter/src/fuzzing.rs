@@ -211,3 +211,38 @@ pub fn seeds() -> Vec<Vec<u8>> {
 pub fn corpus_ok() -> bool {
     engines().len() == CORPUS.len()
 }
+
+/// Target 3: YAML/JSON loading (`load_str`: reader, alias/nesting budgets, typed model) and
+/// the whole check pipeline (validation, analyzers, lints) on arbitrary text. Invariants:
+/// no panic; every diagnostic has a code and a message; lines are within the input.
+pub fn check_yaml(data: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(data);
+    let loaded = meshroute_model::load_str(&text, Some("fuzz.yaml"));
+    // YAML line breaks: `\n`, `\r\n` and a lone `\r`.
+    let breaks =
+        text.matches('\n').count() + text.matches('\r').count() - text.matches("\r\n").count();
+    let lines = u32::try_from(breaks + 1).unwrap_or(u32::MAX);
+    let opts = meshroute_model::check::CheckOptions::default();
+    for d in meshroute_model::check::check(&loaded, &opts) {
+        if d.code.is_empty() || d.message.is_empty() {
+            return Err(format!("diagnostic without code or message: {d:?}"));
+        }
+        if let Some(line) = d.line {
+            // (+1: errors at the end of input may name the line after the last one.)
+            if line == 0 || line > lines.saturating_add(1) {
+                return Err(format!(
+                    "line {line} outside the input ({lines} lines): {d:?}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Seeds for [`check_yaml`]: Istio YAML with anchors, flow and block styles, JSON, lists.
+pub const YAML_SEEDS: &[&str] = &[
+    "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: default}\nspec:\n  hosts: [reviews]\n  http:\n  - name: jason\n    match: [{headers: {end-user: {exact: jason}}}]\n    route: [{destination: {host: reviews, subset: v2}}]\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 90\n    - destination: {host: reviews, subset: v3}\n      weight: 10\n    retries: {attempts: 3, perTryTimeout: 2s}\n    fault: {delay: {fixedDelay: 5s, percentage: {value: 10}}}\n",
+    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews}\nspec:\n  host: reviews\n  trafficPolicy: &tp\n    loadBalancer: {simple: ROUND_ROBIN}\n  subsets:\n  - name: v1\n    labels: {version: v1}\n    trafficPolicy: *tp\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext}\nspec:\n  hosts: [api.example.com]\n  ports: [{number: 443, name: https, protocol: HTTPS}]\n  resolution: DNS\n",
+    "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"Gateway\", \"metadata\": {\"name\": \"gw\"}, \"spec\": {\"selector\": {\"istio\": \"ingressgateway\"}, \"servers\": [{\"port\": {\"number\": 80, \"name\": \"http\", \"protocol\": \"HTTP\"}, \"hosts\": [\"*.example.com\"]}]}}",
+    "apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.istio.io/v1\n  kind: VirtualService\n  metadata: {name: a}\n  spec: {hosts: [a], http: [{route: [{destination: {host: a}}], mirror: {host: b}, mirrorPercentage: {value: 50}}]}\n",
+];

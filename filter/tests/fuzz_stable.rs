@@ -7,7 +7,9 @@
 
 #![allow(clippy::panic)] // test helpers report failures by panicking
 
-use meshroute_filter::fuzzing::{check_config, check_matching, corpus_ok, seeds};
+use meshroute_filter::fuzzing::{
+    check_config, check_matching, check_yaml, corpus_ok, seeds, YAML_SEEDS,
+};
 
 struct Rng(u64);
 
@@ -27,6 +29,14 @@ impl Rng {
 
 /// Interesting bytes for JSON and HTTP inputs.
 const DICT: &[&[u8]] = &[
+    b"&a ",
+    b"*a",
+    b"<<: *a",
+    b"- ",
+    b"---\n",
+    b"    ",
+    b"!!str ",
+    b"kind: VirtualService\n",
     b"{",
     b"}",
     b"[",
@@ -109,7 +119,10 @@ fn seed() -> u64 {
 }
 
 fn run(target: &str, check: fn(&[u8]) -> Result<(), String>, salt: u64) {
-    let pool = seeds();
+    run_with(target, check, salt, seeds());
+}
+
+fn run_with(target: &str, check: fn(&[u8]) -> Result<(), String>, salt: u64, pool: Vec<Vec<u8>>) {
     let mut rng = Rng(seed() ^ salt);
     for s in &pool {
         check(s).unwrap_or_else(|e| panic!("{target} seed {:?}: {e}", String::from_utf8_lossy(s)));
@@ -138,4 +151,26 @@ fn filter_config_random() {
 #[test]
 fn matching_random() {
     run("matching", check_matching, 2);
+}
+
+/// YAML/JSON loading + validation + analyzers (`check_yaml`), seeded with Istio YAML and
+/// the repository's examples.
+#[test]
+fn yaml_check_random() {
+    let mut pool: Vec<Vec<u8>> = YAML_SEEDS.iter().map(|s| s.as_bytes().to_vec()).collect();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for dir in std::fs::read_dir(examples).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if f.path().extension().is_some_and(|e| e == "yaml") {
+                if let Ok(b) = std::fs::read(f.path()) {
+                    pool.push(b);
+                }
+            }
+        }
+    }
+    run_with("yaml_check", check_yaml, 3, pool);
 }
