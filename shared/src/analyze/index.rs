@@ -593,7 +593,7 @@ pub fn selector_string(selector: &BTreeMap<String, String>) -> String {
 /// Node name → labels, from `v1 Node` documents (kept as raw documents by the loader).
 fn node_labels(ctx: &Context<'_>) -> HashMap<String, BTreeMap<String, String>> {
     let mut out = HashMap::new();
-    for doc in &ctx.loaded.documents {
+    for doc in ctx.documents.iter().copied() {
         let Document::Other { raw, .. } = doc else {
             continue;
         };
@@ -652,7 +652,7 @@ impl<'a> GatewayIndex<'a> {
                 .or_insert(r);
         }
         let mut kube = HashMap::new();
-        for doc in &ctx.loaded.documents {
+        for doc in ctx.documents.iter().copied() {
             let Document::Other { raw, .. } = doc else {
                 continue;
             };

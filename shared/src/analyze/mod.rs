@@ -19,7 +19,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::diag::Diagnostic;
-use crate::load::{Kind, Loaded, Resource};
+use crate::load::{Document, Kind, Loaded, Resource};
 
 pub use index::{
     DestinationRuleIndex, GatewayIndex, Index, KubeGateway, PortInfo, RuleRef, ServiceInfo,
@@ -28,7 +28,8 @@ pub use index::{
 
 /// What every analyzer and lint sees: all resources, with their effective namespace.
 pub struct Context<'a> {
-    pub loaded: &'a Loaded,
+    /// Every document, typed or set aside (Nodes and Gateway API Gateways are read raw).
+    pub documents: Vec<&'a Document>,
     /// Namespace of resources that do not name one.
     pub default_namespace: &'a str,
     pub resources: Vec<&'a Resource>,
@@ -38,10 +39,27 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(loaded: &'a Loaded, default_namespace: &'a str) -> Self {
+        Context::from_documents(&loaded.documents, default_namespace)
+    }
+
+    /// A context over borrowed documents that need not sit in one [`Loaded`] (the
+    /// editor keeps one parse per YAML document and borrows them all, no copy).
+    pub fn from_documents(
+        documents: impl IntoIterator<Item = &'a Document>,
+        default_namespace: &'a str,
+    ) -> Self {
+        let documents: Vec<&'a Document> = documents.into_iter().collect();
+        let resources = documents
+            .iter()
+            .filter_map(|d| match d {
+                Document::Resource(r) => Some(r.as_ref()),
+                Document::Other { .. } => None,
+            })
+            .collect();
         Context {
-            loaded,
+            documents,
             default_namespace,
-            resources: loaded.resources().collect(),
+            resources,
             live: OnceCell::new(),
             index: OnceCell::new(),
         }
