@@ -438,7 +438,12 @@ async fn editor_weight_diagnostic_appears_inline_and_goes() {
                 return Err("the total does not say 110%".into());
             }
             p.screenshot("editor-weights-mr103.png").await;
+            let rev = p.ws_rev().await?;
             p.set(w1, "10").await?;
+            p.settled(rev).await?;
+            if p.text("weight-total-0").await? != "Total weight: 100%" {
+                return Err("the total does not say 100% after the fix".into());
+            }
             p.wait_until("the MR103 diagnostic to go", 15, || async {
                 Ok(!p.exists(diag).await?)
             })
@@ -661,62 +666,76 @@ async fn editor_restores_workspace_after_reload_and_undoes() {
 
 #[tokio::test]
 async fn editor_copies_to_clipboard_and_shares_a_link() {
-    with_editor("editor_copies_to_clipboard_and_shares_a_link", true, |p| async move {
-        p.open().await?;
-        p.start_from_template("mirroring").await?;
-        let exported = p.export_all().await?;
-        p.wait_until("the copy status", 10, || async { Ok(p.text("status").await?.contains("clipboard")) })
+    with_editor(
+        "editor_copies_to_clipboard_and_shares_a_link",
+        true,
+        |p| async move {
+            p.open().await?;
+            p.start_from_template("mirroring").await?;
+            let exported = p.export_all().await?;
+            p.wait_until("the copy status", 10, || async {
+                Ok(p.text("status").await?.contains("clipboard"))
+            })
             .await?;
-        let status = p.text("status").await?;
-        let clip = p
-            .client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
+            let status = p.text("status").await?;
+            let clip = p
+                .client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1];
                  navigator.clipboard.readText().then(t => done(t), e => done('ERR ' + e));",
-                vec![],
-            )
-            .await
-            .map_err(e("readText"))?;
-        match clip.as_str() {
-            Some(t) if !t.starts_with("ERR ") => {
-                if t != exported {
-                    return Err("the clipboard holds something else than the export".into());
+                    vec![],
+                )
+                .await
+                .map_err(e("readText"))?;
+            // The session grants the clipboard permission: the clipboard must hold the export.
+            match clip.as_str() {
+                Some(t) if t == exported => {
+                    eprintln!(
+                        "clipboard: {} bytes, equal to the export box ({status})",
+                        t.len()
+                    );
                 }
-                eprintln!("clipboard: {} bytes, equal to the export box ({status})", t.len());
+                other => {
+                    return Err(format!(
+                        "the clipboard does not hold the export ({status}): {:?}",
+                        other.map(|t| t.chars().take(200).collect::<String>())
+                    ))
+                }
             }
-            other => {
-                // Headless Chromium may refuse clipboard reads; the export box is the contract then.
-                eprintln!("clipboard not readable here ({other:?}); checked the export box ({status})");
+            if !status.starts_with("Copied the workspace to the clipboard") {
+                return Err(format!("unexpected status after copying: {status}"));
             }
-        }
-        let docs = documents(&exported)?;
-        let vs = find_doc(&docs, "VirtualService", "httpbin").ok_or("no VirtualService httpbin exported")?;
-        if vs["spec"]["http"][0]["mirrorPercentage"]["value"] != 10 {
-            return Err(format!("unexpected export: {vs:#}"));
-        }
-        p.click("copy-kubectl").await?;
-        let snippet = p.value("export-text").await?;
-        if !snippet.starts_with("kubectl apply -f - <<'EOF'\n") || !snippet.ends_with("\nEOF\n") {
-            return Err(format!("not a kubectl snippet: {snippet}"));
-        }
-        // Share link: open it in a profile without autosave; the workspace comes from the fragment.
-        p.click("share-link").await?;
-        let link = p.value("export-text").await?;
-        if !link.contains("#ws=") {
-            return Err(format!("not a share link: {link}"));
-        }
-        p.click("ws-clear").await?;
-        p.js("localStorage.clear();", vec![]).await?;
-        p.client.goto("about:blank").await.map_err(e("blank"))?;
-        p.client.goto(&link).await.map_err(e("open link"))?;
-        p.wait_ready().await?;
-        p.el("doc-VirtualService-httpbin").await?;
-        let url = p.client.current_url().await.map_err(e("url"))?;
-        if url.fragment().is_some_and(|f| f.contains("ws=")) {
-            return Err("the fragment should be cleared after loading".into());
-        }
-        Ok(())
-    })
+            let docs = documents(&exported)?;
+            let vs = find_doc(&docs, "VirtualService", "httpbin")
+                .ok_or("no VirtualService httpbin exported")?;
+            if vs["spec"]["http"][0]["mirrorPercentage"]["value"] != 10 {
+                return Err(format!("unexpected export: {vs:#}"));
+            }
+            p.click("copy-kubectl").await?;
+            let snippet = p.value("export-text").await?;
+            if !snippet.starts_with("kubectl apply -f - <<'EOF'\n") || !snippet.ends_with("\nEOF\n")
+            {
+                return Err(format!("not a kubectl snippet: {snippet}"));
+            }
+            // Share link: open it in a profile without autosave; the workspace comes from the fragment.
+            p.click("share-link").await?;
+            let link = p.value("export-text").await?;
+            if !link.contains("#ws=") {
+                return Err(format!("not a share link: {link}"));
+            }
+            p.click("ws-clear").await?;
+            p.js("localStorage.clear();", vec![]).await?;
+            p.client.goto("about:blank").await.map_err(e("blank"))?;
+            p.client.goto(&link).await.map_err(e("open link"))?;
+            p.wait_ready().await?;
+            p.el("doc-VirtualService-httpbin").await?;
+            let url = p.client.current_url().await.map_err(e("url"))?;
+            if url.fragment().is_some_and(|f| f.contains("ws=")) {
+                return Err("the fragment should be cleared after loading".into());
+            }
+            Ok(())
+        },
+    )
     .await;
 }
 
@@ -961,4 +980,580 @@ async fn editor_imports_dropped_and_picked_files_and_downloads() {
     })
     .await;
     let _ = std::fs::remove_file(sample);
+}
+
+// ---------------------------------------------------------------------------
+// Hostile input (issue 5): escaping, no network, share links, imports.
+
+/// Every payload sets `window.__pwned` if it ever runs; `<x-pwn>` is a tag the
+/// editor never creates.
+const HOSTILE: &str = r#"apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: "<img src=x onerror=window.__pwned=1>"
+  namespace: "<script>window.__pwned=2</script>"
+spec:
+  hosts:
+  - "<img src=y onerror=window.__pwned=3>"
+  gateways:
+  - "\"><svg onload=window.__pwned=4>"
+  - mesh
+  http:
+  - name: "<x-pwn onmouseover=window.__pwned=5>rule</x-pwn>"
+    match:
+    - headers:
+        "<img src=h onerror=window.__pwned=6>":
+          exact: "</textarea><img src=t onerror=window.__pwned=7>"
+    route:
+    - destination:
+        host: "<img src=y onerror=window.__pwned=3>"
+        subset: "</text><script>window.__pwned=8</script>"
+  - route:
+    - destination:
+        host: "javascript:window.__pwned=9"
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: "<svg/onload=window.__pwned=10>"
+spec:
+  host: "<img src=y onerror=window.__pwned=3>"
+  subsets:
+  - name: "</text><script>window.__pwned=8</script>"
+    labels:
+      version: "<img src=l onerror=window.__pwned=11>"
+"#;
+
+impl Page {
+    /// The banner text of a refused import or link ("" when none).
+    async fn notice(&self) -> R<String> {
+        let v = self
+            .js(
+                "const n = document.querySelector('[data-testid=notice-text]'); return n ? n.textContent : '';",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Fails if a hostile payload ran or created an element: `window.__pwned`
+    /// stays undefined, no `<img>`, `<x-pwn>`, no `<script>` besides the page's
+    /// own, no inline event handler attribute anywhere, no `javascript:` link.
+    async fn assert_inert(&self, where_: &str, page_scripts: u64) -> R {
+        // Give a created <img> time to fail loading and fire onerror.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let v = self
+            .js(
+                "const all = Array.from(document.querySelectorAll('*'));
+                 return {
+                   pwned: typeof window.__pwned === 'undefined' ? null : String(window.__pwned),
+                   img: document.querySelectorAll('img').length,
+                   xpwn: document.querySelectorAll('x-pwn').length,
+                   scripts: document.querySelectorAll('script').length,
+                   handlers: all.filter(e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).map(e => e.outerHTML.slice(0, 120)),
+                   jsLinks: all.filter(e => ['href', 'src', 'xlink:href', 'action'].some(a => (e.getAttribute(a) || '').trim().toLowerCase().startsWith('javascript:'))).length,
+                 };",
+                vec![],
+            )
+            .await?;
+        if !v["pwned"].is_null() {
+            return Err(format!(
+                "{where_}: a payload ran (window.__pwned = {})",
+                v["pwned"]
+            ));
+        }
+        if v["img"] != 0 || v["xpwn"] != 0 || v["jsLinks"] != 0 {
+            return Err(format!("{where_}: payload elements were created: {v}"));
+        }
+        if v["scripts"].as_u64() != Some(page_scripts) {
+            return Err(format!(
+                "{where_}: script elements went from {page_scripts} to {}",
+                v["scripts"]
+            ));
+        }
+        if v["handlers"].as_array().is_none_or(|a| !a.is_empty()) {
+            return Err(format!(
+                "{where_}: elements with inline handlers: {}",
+                v["handlers"]
+            ));
+        }
+        Ok(())
+    }
+
+    async fn script_count(&self) -> R<u64> {
+        Ok(self
+            .js("return document.querySelectorAll('script').length;", vec![])
+            .await?
+            .as_u64()
+            .unwrap_or(0))
+    }
+
+    /// True when the element's visible text contains `needle` (as text, not markup).
+    async fn text_contains(&self, selector: &str, needle: &str) -> R<bool> {
+        let v = self
+            .js(
+                "return Array.from(document.querySelectorAll(arguments[0])).some(e => e.textContent.includes(arguments[1]));",
+                vec![json!(selector), json!(needle)],
+            )
+            .await?;
+        Ok(v == true)
+    }
+
+    /// Every request the page made (resource timing): only the app's own files
+    /// from the page's origin are allowed.
+    async fn assert_no_network(&self, dist: &std::path::Path) -> R<Vec<String>> {
+        let v = self
+            .js(
+                "return {origin: location.origin,
+                         nav: performance.getEntriesByType('navigation').map(e => e.name),
+                         res: performance.getEntriesByType('resource').map(e => e.name)};",
+                vec![],
+            )
+            .await?;
+        let origin = v["origin"].as_str().unwrap_or_default().to_owned();
+        let app_files: Vec<String> = std::fs::read_dir(dist)
+            .map_err(e("read dist"))?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(|n| format!("/{n}")))
+            .collect();
+        let res: Vec<String> = v["res"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for name in &res {
+            let ok = name
+                .strip_prefix(&origin)
+                .is_some_and(|path| app_files.iter().any(|f| f == path));
+            if !ok {
+                return Err(format!("the page requested {name} (only the app's files from {origin} are allowed): all requests {res:?}"));
+            }
+        }
+        for name in v["nav"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !name.starts_with(&origin) {
+                return Err(format!("the page navigated to {name}"));
+            }
+        }
+        Ok(res)
+    }
+
+    /// Installs a requestAnimationFrame heartbeat (`window.__hb`) and resets it.
+    async fn heartbeat_reset(&self) -> R {
+        self.js(
+            "if (!window.__hb) {
+               window.__hb = {last: performance.now(), maxGap: 0, n: 0};
+               const tick = () => { const now = performance.now(); const g = now - __hb.last;
+                 if (g > __hb.maxGap) __hb.maxGap = g; __hb.last = now; __hb.n++; requestAnimationFrame(tick); };
+               requestAnimationFrame(tick);
+             }
+             __hb.maxGap = 0; __hb.n = 0; __hb.last = performance.now();",
+            vec![],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// (frames since the reset, longest gap between frames in ms).
+    async fn heartbeat(&self) -> R<(u64, f64)> {
+        let v = self.js("return [__hb.n, __hb.maxGap];", vec![]).await?;
+        Ok((
+            v[0].as_u64().unwrap_or(0),
+            v[1].as_f64().unwrap_or(f64::MAX),
+        ))
+    }
+
+    /// The (kind, name) of every sidebar entry.
+    async fn sidebar(&self) -> R<Vec<String>> {
+        let v = self
+            .js(
+                "return Array.from(document.querySelectorAll('[data-doc-id]')).map(e => e.dataset.testid || e.textContent);",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// A tab that froze while working would show a long gap between frames; the
+/// machine is shared and loaded, so the bound is generous (a frozen tab shows
+/// gaps of many seconds, or no frames at all).
+const MAX_FRAME_GAP_MS: f64 = 3000.0;
+
+#[tokio::test]
+async fn editor_escapes_hostile_names_everywhere() {
+    let dist = browser::editor_dist();
+    with_editor("editor_escapes_hostile_names_everywhere", false, |p| async move {
+        p.open().await?;
+        let scripts = p.script_count().await?;
+        p.click("import-toggle").await?;
+        let rev = p.ws_rev().await?;
+        p.set("import-text", HOSTILE).await?;
+        p.click("import-replace").await?;
+        p.settled(rev).await?;
+        // Sidebar: the names are there, as text.
+        let vs_name = "<img src=x onerror=window.__pwned=1>";
+        if !p.text_contains("[data-doc-id]", vs_name).await? {
+            return Err(format!("the sidebar does not show {vs_name:?} as text: {:?}", p.sidebar().await?));
+        }
+        p.assert_inert("sidebar", scripts).await?;
+        // Problems: the invalid names are reported, with the names in the messages.
+        let codes = p.problem_codes().await?;
+        if !codes.iter().any(|(c, _)| c == "IST0106") {
+            return Err(format!("no IST0106 for the invalid names: {codes:?}"));
+        }
+        if !p.text_contains("[data-testid=problem]", "<img").await? {
+            return Err("the problems list does not show the names as text".into());
+        }
+        p.assert_inert("problems list", scripts).await?;
+        // Form of the VirtualService (inputs hold the values as values).
+        p.click(&format!("doc-VirtualService-{vs_name}")).await?;
+        if p.value("f-metadata.name").await? != vs_name {
+            return Err("the name field does not hold the name".into());
+        }
+        p.assert_inert("form", scripts).await?;
+        // Traffic picture: SVG text.
+        p.click("tab-diagram").await?;
+        p.el("diagram").await?;
+        if !p.text_contains("[data-testid=diagram]", "<img src=y onerror=window.__pwned=3>").await? {
+            return Err("the traffic picture does not show the host as text".into());
+        }
+        p.assert_inert("traffic picture", scripts).await?;
+        p.screenshot("editor-hostile-diagram.png").await;
+        // Simulator: the rule names and destinations come back in the explanation.
+        p.click("tab-simulator").await?;
+        p.set("sim-host", "<img src=y onerror=window.__pwned=3>").await?;
+        p.set("sim-headers", "<img src=h onerror=window.__pwned=6>: </textarea><img src=t onerror=window.__pwned=7>").await?;
+        p.wait_until("the simulator to answer", 15, || async {
+            Ok(p.exists("sim-result").await? || p.exists("sim-compile-errors").await?)
+        })
+        .await?;
+        if !p.text_contains("[data-testid=simulator]", "<img src=y onerror=window.__pwned=3>").await? {
+            return Err("the simulator does not show the host as text".into());
+        }
+        eprintln!(
+            "simulator: {}",
+            p.js("return document.querySelector('[data-testid=simulator]').innerText.slice(0, 600);", vec![]).await?
+        );
+        p.assert_inert("simulator", scripts).await?;
+        p.screenshot("editor-hostile-simulator.png").await;
+        // Export and the YAML pane give the names back unchanged.
+        let exported = documents(&p.export_all().await?)?;
+        if find_doc(&exported, "VirtualService", vs_name).is_none() {
+            return Err("the export lost the hostile name".into());
+        }
+        p.assert_inert("export", scripts).await?;
+        let requests = p.assert_no_network(&dist).await?;
+        eprintln!("requests: {requests:?}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn editor_keeps_data_in_the_browser() {
+    let dist = browser::editor_dist();
+    with_editor("editor_keeps_data_in_the_browser", true, |p| async move {
+        p.open().await?;
+        // Everything that touches the workspace: templates, forms, validation,
+        // simulator, picture, copy, download, share link, import, reload.
+        p.start_from_template("canary").await?;
+        p.set("f-spec.http[0].route[1].destination.subset", "v9")
+            .await?;
+        p.wait_until("IST0101", 15, || async {
+            Ok(p.problem_codes().await?.iter().any(|(c, _)| c == "IST0101"))
+        })
+        .await?;
+        p.click("tab-simulator").await?;
+        p.set("sim-host", "reviews").await?;
+        p.click("tab-diagram").await?;
+        p.el("diagram").await?;
+        p.export_all().await?;
+        p.click("copy-kubectl").await?;
+        p.click("share-link").await?;
+        p.click("download").await?;
+        p.click("import-toggle").await?;
+        let rev = p.ws_rev().await?;
+        p.set("import-text", CANARY_DR).await?;
+        p.click("import-append").await?;
+        p.settled(rev).await?;
+        let before = p.assert_no_network(&dist).await?;
+        p.client.refresh().await.map_err(e("reload"))?;
+        p.wait_ready().await?;
+        let after = p.assert_no_network(&dist).await?;
+        // The page itself loaded: its script, wasm and stylesheet, nothing else.
+        for ext in [".js", ".wasm", ".css"] {
+            if !after.iter().any(|r| r.ends_with(ext)) {
+                return Err(format!(
+                    "no {ext} among the page's requests {after:?}: is resource timing working?"
+                ));
+            }
+        }
+        eprintln!("requests before reload {before:?}, after {after:?}");
+        Ok(())
+    })
+    .await;
+}
+
+/// base64url without padding (as the editor's share links).
+fn b64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn editor_refuses_hostile_share_links() {
+    with_editor(
+        "editor_refuses_hostile_share_links",
+        false,
+        |p| async move {
+            p.open().await?;
+            let scripts = p.script_count().await?;
+            // The user's own work, autosaved.
+            p.start_from_template("canary").await?;
+            p.el("doc-VirtualService-reviews").await?;
+            let open_link = |fragment: String| {
+                let p = p.clone();
+                async move {
+                    p.client.goto("about:blank").await.map_err(e("blank"))?;
+                    p.client
+                        .goto(&format!("{}#{fragment}", p.url))
+                        .await
+                        .map_err(e("open link"))?;
+                    p.wait_ready().await
+                }
+            };
+            let huge = "A".repeat(1_500_000);
+            let cases: Vec<(&str, String, &str)> = vec![
+                (
+                    "not base64",
+                    "ws=<img src=x onerror=window.__pwned=1>".to_owned(),
+                    "not base64url",
+                ),
+                (
+                    "not UTF-8",
+                    format!("ws={}", b64url(&[0xff, 0xfe, 0x00, 0x41])),
+                    "not UTF-8",
+                ),
+                ("huge", format!("ws={huge}"), "KiB"),
+                (
+                    "YAML syntax error",
+                    format!(
+                        "ws={}",
+                        b64url(b"kind: [VirtualService\nmetadata: {name: x\n")
+                    ),
+                    "syntax error",
+                ),
+                (
+                    "binary",
+                    format!("ws={}", b64url(b"kind: Service\n\x00\x01\x02")),
+                    "binary",
+                ),
+            ];
+            for (what, fragment, expect) in cases {
+                let t0 = Instant::now();
+                open_link(fragment)
+                    .await
+                    .map_err(|err| format!("{what}: {err}"))?;
+                let notice = p.notice().await?;
+                if !notice.starts_with("The shared link was not opened") || !notice.contains(expect)
+                {
+                    return Err(format!(
+                        "{what}: expected a notice about {expect:?}, got {notice:?}"
+                    ));
+                }
+                // The autosaved workspace is shown, untouched.
+                p.el("doc-VirtualService-reviews")
+                    .await
+                    .map_err(|err| format!("{what}: {err}"))?;
+                p.el("doc-DestinationRule-reviews")
+                    .await
+                    .map_err(|err| format!("{what}: {err}"))?;
+                let url = p.client.current_url().await.map_err(e("url"))?;
+                if url.fragment().is_some_and(|f| f.contains("ws=")) {
+                    return Err(format!("{what}: the fragment should be cleared"));
+                }
+                p.assert_inert(what, scripts).await?;
+                eprintln!(
+                    "{what}: refused in {} ms: {notice}",
+                    t0.elapsed().as_millis()
+                );
+            }
+            p.screenshot("editor-bad-share-link.png").await;
+            // After all that, a reload still restores the user's workspace.
+            p.client.refresh().await.map_err(e("reload"))?;
+            p.wait_ready().await?;
+            p.el("doc-VirtualService-reviews").await?;
+            if !p.notice().await?.is_empty() {
+                return Err("a notice after a plain reload".into());
+            }
+            // A well-formed link whose workspace is script-like: loaded, shown as text, inert.
+            open_link(format!("ws={}", b64url(HOSTILE.as_bytes()))).await?;
+            if !p
+                .text_contains("[data-doc-id]", "<img src=x onerror=window.__pwned=1>")
+                .await?
+            {
+                return Err(format!(
+                    "the hostile link's workspace is not shown: {:?}",
+                    p.sidebar().await?
+                ));
+            }
+            p.click("tab-diagram").await?;
+            p.el("diagram").await?;
+            p.assert_inert("hostile link", scripts).await
+        },
+    )
+    .await;
+}
+
+/// An alias bomb: 10^7 nodes if expanded (the model stops at 10^6).
+fn alias_bomb() -> String {
+    let mut s = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..8 {
+        let p = i - 1;
+        s.push_str(&format!("  a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+    }
+    s
+}
+
+#[tokio::test]
+async fn editor_refuses_oversized_binary_and_alias_bomb_imports() {
+    let dir = std::env::temp_dir().join(format!("meshroute-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // 5 MB of valid-looking YAML.
+    let big = dir.join("big.yaml");
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(&format!("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\nspec:\n  ports:\n  - port: 80\n"));
+        i += 1;
+    }
+    std::fs::write(&big, &text).expect("write big file");
+    // Binary garbage (a deterministic byte soup with NULs and invalid UTF-8).
+    let garbage = dir.join("garbage.yaml");
+    let mut x: u32 = 0x1234_5678;
+    let bytes: Vec<u8> = (0..64 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(&garbage, bytes).expect("write garbage");
+    let (big_path, garbage_path) = (big.display().to_string(), garbage.display().to_string());
+    with_editor("editor_refuses_oversized_binary_and_alias_bomb_imports", false, |p| async move {
+        p.open().await?;
+        p.start_from_template("canary").await?;
+        let before = p.export_all().await?;
+        let sidebar = p.sidebar().await?;
+        p.click("export-close").await?;
+        p.click("import-toggle").await?;
+        let bomb = alias_bomb();
+        let cases: Vec<(&str, &str, String, &str)> = vec![
+            ("5 MB file", "file", big_path.clone(), "MiB"),
+            ("5 MB paste", "clipboard", text.clone(), "MiB"),
+            ("binary file", "file", garbage_path.clone(), "binary"),
+            ("alias bomb", "paste", bomb, "alias bomb"),
+            ("deep nesting", "paste", format!("a: {}", "[".repeat(5000)), "error at line 1"),
+        ];
+        for (what, how, input, expect) in cases {
+            p.js("const c = document.querySelector('[data-testid=notice-close]'); if (c) c.click();", vec![]).await?;
+            let rev = p.ws_rev().await?;
+            p.heartbeat_reset().await?;
+            let t0 = Instant::now();
+            match how {
+                "file" => p.el("import-file").await?.send_keys(&input).await.map_err(e("pick file"))?,
+                // A real paste (clipboard data on a paste event): the editor refuses it
+                // before the text reaches the text area.
+                "clipboard" => {
+                    let prevented = p
+                        .js(
+                            "const dt = new DataTransfer(); dt.setData('text/plain', arguments[0]);
+                             const el = document.querySelector('[data-testid=import-text]'); el.focus();
+                             const ev = new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true});
+                             el.dispatchEvent(ev); return ev.defaultPrevented;",
+                            vec![json!(input)],
+                        )
+                        .await?;
+                    if prevented != true || !p.value("import-text").await?.is_empty() {
+                        return Err(format!("{what}: the paste was not refused"));
+                    }
+                }
+                _ => {
+                    p.set("import-text", &input).await?;
+                    p.click("import-append").await?;
+                }
+            }
+            p.wait_until(&format!("the {what} to be refused"), 60, || async { Ok(!p.notice().await?.is_empty()) })
+                .await?;
+            let refused_in = t0.elapsed();
+            // The page answers WebDriver promptly and keeps painting frames.
+            let t1 = Instant::now();
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let (frames, gap) = p.heartbeat().await?;
+            let answer = t1.elapsed().saturating_sub(Duration::from_millis(400));
+            let notice = p.notice().await?;
+            eprintln!(
+                "{what}: refused in {} ms; {frames} frames, longest gap {gap:.0} ms, WebDriver answered in {} ms: {notice}",
+                refused_in.as_millis(),
+                answer.as_millis()
+            );
+            if !notice.starts_with("Nothing was") || !notice.contains(expect) {
+                return Err(format!("{what}: expected a notice about {expect:?}, got {notice:?}"));
+            }
+            if frames < 5 || gap > MAX_FRAME_GAP_MS || answer > Duration::from_secs(5) {
+                return Err(format!("{what}: the tab was not responsive: {frames} frames, longest gap {gap:.0} ms, answer {answer:?}"));
+            }
+            if p.ws_rev().await? != rev {
+                return Err(format!("{what}: the workspace changed"));
+            }
+            if p.sidebar().await? != sidebar {
+                return Err(format!("{what}: the sidebar changed: {:?}", p.sidebar().await?));
+            }
+            if p.exists("yaml-errors").await? || p.exists("form-locked").await? {
+                return Err(format!("{what}: the YAML pane took the refused text"));
+            }
+        }
+        p.screenshot("editor-refused-import.png").await;
+        if p.export_all().await? != before {
+            return Err("the workspace's export changed".into());
+        }
+        // And after a reload (the autosave was not overwritten).
+        p.client.refresh().await.map_err(e("reload"))?;
+        p.wait_ready().await?;
+        if p.sidebar().await? != sidebar || p.export_all().await? != before {
+            return Err("the workspace restored after reload is not the user's".into());
+        }
+        Ok(())
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::yaml_pane::on_pane_text;
+use crate::state::Workspace;
 use crate::{browser, ctx, share, Ctx};
 
 /// `kubectl apply` of `yaml` as a shell snippet (quoted heredoc: no `$` expansion).
@@ -33,43 +33,77 @@ fn export(ctx: Ctx, what: &'static str, text: String) {
     });
 }
 
-/// Adds `text` (a YAML stream) to the workspace, or replaces it. Goes through
-/// the YAML pane, so a syntax error shows there and changes nothing.
-pub fn import(ctx: Ctx, text: &str, replace: bool) {
-    let full = if replace {
-        text.to_owned()
-    } else {
-        let mut cur = ctx.ws.with_untracked(|w| w.text());
-        if !cur.is_empty() {
-            if !cur.ends_with('\n') {
-                cur.push('\n');
-            }
-            cur.push_str("---\n");
-        }
-        cur.push_str(text);
-        cur
-    };
-    let before = ctx.ws.with_untracked(|w| w.docs.len());
-    ctx.pane_text.set(full.clone());
-    on_pane_text(ctx, &full);
-    if ctx.pane_errors.with_untracked(Vec::is_empty) {
-        let after = ctx.ws.with_untracked(|w| w.docs.len());
-        ctx.say(if replace {
-            format!("Imported {after} documents")
-        } else {
-            format!("Imported {} documents", after.saturating_sub(before))
-        });
-        ctx.selected.set(
-            ctx.ws
-                .with_untracked(|w| w.docs.get(if replace { 0 } else { before }).map(|d| d.id)),
-        );
-    } else {
-        ctx.say("The imported YAML has syntax errors: fix them in the YAML pane");
+/// Adds `text` (a YAML stream) to the workspace, or replaces it. Text that is
+/// too large, binary, or does not parse is refused with a message and changes
+/// nothing: the workspace, the YAML pane and the autosave stay as they were.
+/// Returns true when imported.
+pub fn import(ctx: Ctx, text: &str, replace: bool) -> bool {
+    if let Some(why) = crate::refuse_yaml(text) {
+        ctx.warn(format!("Nothing was imported: {why}."));
+        return false;
     }
+    if ctx.pane_errors.with_untracked(|e| !e.is_empty()) {
+        ctx.warn("Nothing was imported: fix the syntax error in the YAML pane first (or undo).");
+        return false;
+    }
+    // Parse the import alone (fresh ids after the workspace's), so errors name its own lines.
+    let next_id = ctx.ws.with_untracked(|w| w.next_id);
+    let parsed = Workspace {
+        docs: Vec::new(),
+        next_id,
+    }
+    .apply_text(text);
+    let added = match parsed {
+        Ok(added) => added,
+        Err(errors) => {
+            let first = &errors[0];
+            ctx.warn(format!(
+                "Nothing was imported: the YAML has {} at line {}, column {}: {}.",
+                if errors.len() == 1 {
+                    "an error".to_owned()
+                } else {
+                    format!("{} errors, the first", errors.len())
+                },
+                first.line,
+                first.col,
+                first.message
+            ));
+            return false;
+        }
+    };
+    if added.docs.is_empty() {
+        ctx.warn("Nothing was imported: the text holds no YAML document.");
+        return false;
+    }
+    let count = added.docs.len();
+    let first = added.docs.first().map(|d| d.id);
+    let next = if replace {
+        added
+    } else {
+        let mut next = ctx.ws.get_untracked();
+        next.docs.extend(added.docs);
+        next.next_id = added.next_id;
+        next
+    };
+    ctx.replace(next);
+    ctx.notice.set(None);
+    ctx.say(format!("Imported {count} documents"));
+    ctx.selected.set(first);
+    true
 }
 
 fn import_files(ctx: Ctx, files: Vec<web_sys::File>) {
     if files.is_empty() {
+        return;
+    }
+    // Refuse oversized files before reading them.
+    let total: f64 = files.iter().map(|f| f.size()).sum();
+    if total > crate::MAX_YAML_BYTES as f64 {
+        ctx.warn(format!(
+            "Nothing was imported: the files are {:.1} MiB; the editor takes at most {} MiB at once.",
+            total / (1024.0 * 1024.0),
+            crate::MAX_YAML_BYTES / (1024 * 1024)
+        ));
         return;
     }
     spawn_local(async move {
@@ -77,7 +111,10 @@ fn import_files(ctx: Ctx, files: Vec<web_sys::File>) {
         for f in files {
             match browser::read_file(f).await {
                 Ok(t) => texts.push(t),
-                Err(e) => ctx.say(format!("Cannot read the file: {e}")),
+                Err(e) => {
+                    ctx.warn(format!("Nothing was imported: cannot read the file ({e})."));
+                    return;
+                }
             }
         }
         if !texts.is_empty() {
@@ -115,7 +152,14 @@ pub fn on_drop(ctx: Ctx, ev: leptos::ev::DragEvent) {
 pub fn Toolbar() -> impl IntoView {
     let ctx = ctx();
     let import_open = RwSignal::new(false);
-    let import_text = RwSignal::new(String::new());
+    // Uncontrolled: a pasted text is read once, on import (never echoed back).
+    let import_area = NodeRef::<leptos::html::Textarea>::new();
+    let import_text = move || import_area.get().map(|a| a.value()).unwrap_or_default();
+    let clear_import = move || {
+        if let Some(a) = import_area.get() {
+            a.set_value("");
+        }
+    };
     let copy_all = move |_| {
         export(
             ctx,
@@ -183,17 +227,19 @@ pub fn Toolbar() -> impl IntoView {
                     data-testid="import-text"
                     rows="6"
                     spellcheck="false"
-                    prop:value=move || import_text.get()
-                    on:input=move |ev| import_text.set(event_target_value(&ev))
+                    node_ref=import_area
+                    on:paste=move |ev: leptos::ev::ClipboardEvent| crate::yaml_pane::refuse_huge_paste(ctx, &ev)
                 ></textarea>
                 <div class="row">
                     <button data-testid="import-append" on:click=move |_| {
-                        import(ctx, &import_text.get_untracked(), false);
-                        import_text.set(String::new());
+                        if import(ctx, &import_text(), false) {
+                            clear_import();
+                        }
                     }>"Add to workspace"</button>
                     <button data-testid="import-replace" on:click=move |_| {
-                        import(ctx, &import_text.get_untracked(), true);
-                        import_text.set(String::new());
+                        if import(ctx, &import_text(), true) {
+                            clear_import();
+                        }
                     }>"Replace workspace"</button>
                     <label class="file">
                         "Files: "

@@ -43,13 +43,50 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const STORAGE_KEY: &str = "meshroute.editor.workspace.v1";
 /// localStorage key of the theme.
 pub const THEME_KEY: &str = "meshroute.editor.theme";
-/// Quiet time after the last edit before re-validating.
+/// Quiet time after the last edit before re-validating, when validation is slow
+/// (the last one took more than [`FAST_VALIDATION_MS`]).
 pub const DEBOUNCE: Duration = Duration::from_millis(120);
+/// Validations faster than this (one frame) run right after each change.
+pub const FAST_VALIDATION_MS: f64 = 16.0;
+/// Largest YAML the editor accepts at once (import, paste into the pane).
+pub const MAX_YAML_BYTES: usize = 2 * 1024 * 1024;
+
+/// `performance.now()` when `mount` started (the wasm module is instantiated).
+static BOOT_MS: std::sync::Mutex<f64> = std::sync::Mutex::new(0.0);
 
 /// Mount the editor into `<body>`. Called from `main` in the browser.
 pub fn mount() {
+    if let Ok(mut b) = BOOT_MS.lock() {
+        *b = browser::now_ms();
+    }
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
+}
+
+/// Why `text` cannot be taken as YAML at all (too large, binary), if so.
+pub fn refuse_yaml(text: &str) -> Option<String> {
+    if text.len() > MAX_YAML_BYTES {
+        return Some(format!(
+            "it is {:.1} MiB; the editor takes at most {} MiB at once",
+            text.len() as f64 / (1024.0 * 1024.0),
+            MAX_YAML_BYTES / (1024 * 1024)
+        ));
+    }
+    // YAML allows no C0 control characters but tab and line breaks; U+FFFD is
+    // what the browser puts in place of bytes that are not UTF-8.
+    if let Some((i, c)) = text.char_indices().find(|(_, c)| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{85}')) || *c == '\u{fffd}'
+    }) {
+        return Some(format!(
+            "it is not a text file (binary data: {} at byte {i})",
+            if c == '\u{fffd}' {
+                "bytes that are not UTF-8".to_owned()
+            } else {
+                format!("control character U+{:04X}", u32::from(c))
+            }
+        ));
+    }
+    None
 }
 
 /// The centre panel's tabs.
@@ -92,6 +129,15 @@ pub struct Ctx {
     pub roundtrip_ms: RwSignal<f64>,
     /// `performance.now()` when the app became interactive.
     pub ready_ms: RwSignal<Option<f64>>,
+    /// `performance.now()` when the wasm module started (`mount`).
+    pub boot_ms: RwSignal<f64>,
+    /// Milliseconds to build the initial workspace (restore/parse) before the first render.
+    pub restore_ms: RwSignal<f64>,
+    /// Milliseconds from the end of the last validation to the next frame
+    /// (problems, sidebar badges, inline diagnostics updated).
+    pub render_ms: RwSignal<f64>,
+    /// A problem the user must see (failed import, unusable share link), until dismissed.
+    pub notice: RwSignal<Option<String>>,
     pub dark: RwSignal<bool>,
     /// One-line status for the user (copied, imported, …).
     pub status: RwSignal<String>,
@@ -129,6 +175,10 @@ impl Ctx {
             input_at: RwSignal::new(None),
             roundtrip_ms: RwSignal::new(0.0),
             ready_ms: RwSignal::new(None),
+            boot_ms: RwSignal::new(BOOT_MS.lock().map(|b| *b).unwrap_or(0.0)),
+            restore_ms: RwSignal::new(0.0),
+            render_ms: RwSignal::new(0.0),
+            notice: RwSignal::new(None),
             dark: RwSignal::new(false),
             status: RwSignal::new(String::new()),
             export_text: RwSignal::new(String::new()),
@@ -230,24 +280,75 @@ impl Ctx {
     pub fn say(&self, msg: impl Into<String>) {
         self.status.set(msg.into());
     }
+
+    /// Tells the user something went wrong (banner until dismissed, and the status line).
+    pub fn warn(&self, msg: impl Into<String>) {
+        let msg = msg.into();
+        self.status.set(msg.clone());
+        self.notice.set(Some(msg));
+    }
 }
 
 /// What to show at start: a shared link's workspace, else the autosaved one,
 /// else the header-routing template (so every panel has something to show).
-fn initial_text() -> (String, &'static str) {
-    if let Some(yaml) = share::yaml_from_fragment(&browser::location_hash()) {
+/// A link that cannot be loaded (damaged, too large, not YAML) is refused with a
+/// message and changes nothing: the autosaved workspace is shown and kept.
+fn initial_workspace() -> (
+    Workspace,
+    String,
+    Vec<SyntaxError>,
+    &'static str,
+    Option<String>,
+) {
+    let mut warning = None;
+    let hash = browser::location_hash();
+    let shared = share::from_fragment(&hash);
+    if shared != share::Shared::None {
         // Later reloads restore the autosave, not the link.
         browser::replace_hash("");
-        return (yaml, "shared link");
     }
-    if let Some(saved) = browser::load(STORAGE_KEY) {
-        return (saved, "autosave");
+    match shared {
+        share::Shared::Yaml(yaml) => {
+            let refused =
+                refuse_yaml(&yaml).or_else(|| match Workspace::default().apply_text(&yaml) {
+                    Ok(_) => None,
+                    Err(errs) => errs.first().map(|e| {
+                        format!(
+                            "its YAML has a syntax error (line {}, column {}: {})",
+                            e.line, e.col, e.message
+                        )
+                    }),
+                });
+            match refused {
+                None => {
+                    if let Ok(ws) = Workspace::default().apply_text(&yaml) {
+                        return (ws, yaml, Vec::new(), "shared link", None);
+                    }
+                }
+                Some(why) => warning = Some(format!("The shared link was not opened: {why}.")),
+            }
+        }
+        share::Shared::Bad(why) => {
+            warning = Some(format!("The shared link was not opened: {why}."))
+        }
+        share::Shared::None => {}
     }
-    let t = templates::by_id("header-routing").unwrap_or(&templates::ALL[0]);
-    (t.text(true), "starter")
+    let (text, origin) = match browser::load(STORAGE_KEY) {
+        Some(saved) => (saved, "autosave"),
+        None => {
+            let t = templates::by_id("header-routing").unwrap_or(&templates::ALL[0]);
+            (t.text(true), "starter")
+        }
+    };
+    match Workspace::default().apply_text(&text) {
+        Ok(ws) => (ws, text, Vec::new(), origin, warning),
+        Err(errors) => (Workspace::default(), text, errors, origin, warning),
+    }
 }
 
-/// Re-validates (debounced) and autosaves after every workspace change.
+/// Re-validates and autosaves after every workspace change: right away while
+/// validation fits in a frame (it is incremental, see `Workspace::validate`),
+/// debounced by [`DEBOUNCE`] when the last one took longer.
 fn start_validation(ctx: Ctx) {
     let pending = StoredValue::new(None::<TimeoutHandle>);
     Effect::new(move |_| {
@@ -255,39 +356,62 @@ fn start_validation(ctx: Ctx) {
         if let Some(h) = pending.get_value() {
             h.clear();
         }
-        let handle = set_timeout_with_handle(move || validate_now(ctx), DEBOUNCE).ok();
+        // The first validation waits for the first frame (interactive first).
+        let first = ctx.ready_ms.get_untracked().is_none();
+        let delay = if !first && ctx.validate_ms.get_untracked() <= FAST_VALIDATION_MS {
+            Duration::ZERO
+        } else {
+            DEBOUNCE
+        };
+        let handle = set_timeout_with_handle(move || validate_now(ctx), delay).ok();
         pending.set_value(handle);
     });
 }
 
 /// Validates the workspace now and records the timing.
 pub fn validate_now(ctx: Ctx) {
-    let ws = ctx.ws.get_untracked();
     let rev = ctx.ws_rev.get_untracked();
     let t0 = browser::now_ms();
-    let diags = ws.validate(&CheckOptions::default());
-    let dt = browser::now_ms() - t0;
-    ctx.diags.set(Arc::new(diags));
-    ctx.validate_ms.set(dt);
-    ctx.validation_rev.set(rev);
-    if let Some(t) = ctx.input_at.get_untracked() {
-        ctx.input_at.set(None);
-        // After the problems are rendered and painted.
-        request_animation_frame(move || ctx.roundtrip_ms.set(browser::now_ms() - t));
+    let diags = ctx
+        .ws
+        .with_untracked(|ws| ws.validate(&CheckOptions::default()));
+    let t1 = browser::now_ms();
+    // Unchanged problems (typing in a comment, a value that stays valid): no
+    // re-render at all.
+    if ctx.diags.with_untracked(|d| **d != diags) {
+        ctx.diags.set(Arc::new(diags));
     }
-    browser::save(STORAGE_KEY, &ws.text());
+    ctx.validate_ms.set(t1 - t0);
+    ctx.validation_rev.set(rev);
+    let input_at = ctx.input_at.get_untracked();
+    ctx.input_at.set(None);
+    // The next frame: the problems list, badges and inline diagnostics are updated.
+    request_animation_frame(move || {
+        let now = browser::now_ms();
+        ctx.render_ms.set(now - t1);
+        if let Some(t) = input_at {
+            ctx.roundtrip_ms.set(now - t);
+        }
+    });
+    let text = ctx.ws.with_untracked(Workspace::text);
+    if !browser::save(STORAGE_KEY, &text) {
+        ctx.say("Could not autosave the workspace (browser storage full or disabled)");
+    }
 }
 
 /// Root component.
 #[component]
 pub fn App() -> impl IntoView {
-    let (text, origin) = initial_text();
-    let ctx = match Workspace::default().apply_text(&text) {
-        Ok(ws) => Ctx::new(ws, text, Vec::new()),
-        Err(errors) => Ctx::new(Workspace::default(), text, errors),
-    };
+    let t0 = browser::now_ms();
+    let (ws, text, errors, origin, warning) = initial_workspace();
+    let ctx = Ctx::new(ws, text, errors);
+    ctx.restore_ms.set(browser::now_ms() - t0);
     provide_context(ctx);
+    provide_context(problems::Placed(problems::placed(ctx)));
     ctx.say(format!("Loaded the {origin} workspace"));
+    if let Some(w) = warning {
+        ctx.warn(w);
+    }
     if browser::load(THEME_KEY).as_deref() == Some("dark") {
         ctx.dark.set(true);
     }
@@ -332,6 +456,12 @@ pub fn App() -> impl IntoView {
                 <small data-testid="app-version">{format!("v{VERSION}")}</small>
                 <export::Toolbar/>
             </header>
+            <Show when=move || ctx.notice.with(Option::is_some)>
+                <div class="banner error notice" role="alert" data-testid="notice">
+                    <span data-testid="notice-text">{move || ctx.notice.get().unwrap_or_default()}</span>
+                    <button class="link" data-testid="notice-close" on:click=move |_| ctx.notice.set(None)>"Dismiss"</button>
+                </div>
+            </Show>
             <div class="main">
                 <sidebar::Sidebar/>
                 <section class="centre" aria-label="Editor">
@@ -392,12 +522,17 @@ fn StatusBar() -> impl IntoView {
             <span class="perf" title="Time of the last validation (meshroute_model::check on the whole workspace)">
                 "validate " <span data-testid="perf-validate-ms">{move || format!("{:.1}", ctx.validate_ms.get())}</span> " ms"
             </span>
-            <span class="perf" title="From the last keystroke in the YAML pane to its problems on screen (120 ms debounce included)">
+            <span class="perf" title="From the last keystroke in the YAML pane to its problems on screen (including the debounce when validation is slow)">
                 "keystroke→problems " <span data-testid="perf-roundtrip-ms">{move || format!("{:.0}", ctx.roundtrip_ms.get())}</span> " ms"
+            </span>
+            <span class="perf" title="From the end of the last validation to the next frame (problems, badges, inline diagnostics updated)">
+                "render " <span data-testid="perf-render-ms">{move || format!("{:.1}", ctx.render_ms.get())}</span> " ms"
             </span>
             <span class="perf" title="From navigation to interactive">
                 "ready " <span data-testid="perf-ready-ms">{move || ctx.ready_ms.get().map(|t| format!("{t:.0}")).unwrap_or_default()}</span> " ms"
             </span>
+            <span hidden data-testid="perf-boot-ms">{move || format!("{:.1}", ctx.boot_ms.get())}</span>
+            <span hidden data-testid="perf-restore-ms">{move || format!("{:.1}", ctx.restore_ms.get())}</span>
             <span hidden data-testid="ws-rev">{move || ctx.ws_rev.get()}</span>
             <span hidden data-testid="validation-rev">{move || ctx.validation_rev.get()}</span>
             <span class="smoke">

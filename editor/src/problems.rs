@@ -70,6 +70,33 @@ pub fn placed(ctx: Ctx) -> Memo<Vec<Problem>> {
     })
 }
 
+/// The app's one [`placed`] memo (provided by `App`), shared by the problems
+/// list and the form's problem summary.
+#[derive(Clone, Copy)]
+pub struct Placed(pub Memo<Vec<Problem>>);
+
+/// The placed problems of the last validation.
+pub fn all() -> Memo<Vec<Problem>> {
+    expect_context::<Placed>().0
+}
+
+/// A row's identity: the diagnostic itself, with its line inside its document
+/// but not its pane line, so typing that shifts other documents' lines does not
+/// rebuild their rows (their line cells follow the pane reactively).
+type RowKey = (Option<String>, Option<u32>, String, String, String, String);
+
+fn row_key(p: &Problem) -> RowKey {
+    let d = &p.diag;
+    (
+        d.file.clone(),
+        d.line,
+        d.code.clone(),
+        d.resource.clone(),
+        d.path.clone(),
+        d.message.clone(),
+    )
+}
+
 /// Problems in the order of the YAML pane (the model sorts by file name, and
 /// `doc10` sorts before `doc2`).
 fn pane_order(mut ps: Vec<Problem>) -> Vec<Problem> {
@@ -83,7 +110,12 @@ pub fn focus_problem(ctx: Ctx, p: &Problem) {
         ctx.selected.set(Some(doc));
         ctx.tab.set(Tab::Form);
     }
-    let line = p.line;
+    // The pane line now (rows keep the problem they were created with).
+    let line = p
+        .doc
+        .zip(p.diag.line)
+        .and_then(|(id, l)| ctx.pane_line(id, l))
+        .or(p.line);
     if let Some(l) = line {
         ctx.pane_goto.set(Some((l, 1, false)));
     }
@@ -105,7 +137,7 @@ pub fn focus_problem(ctx: Ctx, p: &Problem) {
 #[component]
 pub fn Problems() -> impl IntoView {
     let ctx = ctx();
-    let all = placed(ctx);
+    let all = all();
     let show_info = RwSignal::new(true);
     let only_selected = RwSignal::new(false);
     let count = move |lv: Level| all.with(|ps| ps.iter().filter(|p| p.diag.level == lv).count());
@@ -146,9 +178,18 @@ pub fn Problems() -> impl IntoView {
                         // Keyed: a re-validation only touches the rows that changed.
                         <For
                             each=move || visible.get()
-                            key=|p| (p.diag.code.clone(), p.diag.resource.clone(), p.diag.path.clone(), p.diag.message.clone(), p.line)
+                            key=row_key
                             children=move |p: Problem| {
                                 let cls = level_class(p.diag.level);
+                                let (doc, doc_line) = (p.doc, p.diag.line);
+                                // Follows the pane when other documents grow or shrink.
+                                let pane_line = move || {
+                                    ctx.pane_starts.track();
+                                    doc.zip(doc_line)
+                                        .and_then(|(id, l)| ctx.pane_line(id, l))
+                                        .map(|l| l.to_string())
+                                        .unwrap_or_default()
+                                };
                                 let p2 = p.clone();
                                 let p3 = p.clone();
                                 view! {
@@ -175,7 +216,7 @@ pub fn Problems() -> impl IntoView {
                                             {p.diag.message.clone()}
                                             {p.hint.map(|h| view! { <div class="hint">"Fix: " {h}</div> })}
                                         </td>
-                                        <td>{p.line.map(|l| l.to_string()).unwrap_or_default()}</td>
+                                        <td>{pane_line}</td>
                                     </tr>
                                 }
                             }

@@ -60,11 +60,49 @@ pub fn fragment_for(yaml: &str) -> String {
     format!("{PARAM}{}", encode(yaml.as_bytes()))
 }
 
-/// The workspace YAML in a fragment (with or without the leading `#`), if any.
-pub fn yaml_from_fragment(fragment: &str) -> Option<String> {
+/// Largest workspace a link may carry (decoded YAML bytes). Links are opened
+/// by whoever receives them: anything larger is refused before decoding.
+pub const MAX_LINK_BYTES: usize = 1024 * 1024;
+
+/// What a URL fragment holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shared {
+    /// No `ws=` parameter.
+    None,
+    /// The workspace YAML (not yet parsed).
+    Yaml(String),
+    /// A `ws=` parameter that cannot be a workspace: why, for the user.
+    Bad(String),
+}
+
+/// The workspace YAML in a fragment (with or without the leading `#`).
+pub fn from_fragment(fragment: &str) -> Shared {
     let f = fragment.strip_prefix('#').unwrap_or(fragment);
-    let data = f.split('&').find_map(|p| p.strip_prefix(PARAM))?;
-    String::from_utf8(decode(data)?).ok()
+    let Some(data) = f.split('&').find_map(|p| p.strip_prefix(PARAM)) else {
+        return Shared::None;
+    };
+    if data.len() > MAX_LINK_BYTES.div_ceil(3) * 4 + 4 {
+        return Shared::Bad(format!(
+            "it carries {} KiB, more than the {} KiB a link may hold",
+            data.len() * 3 / 4 / 1024,
+            MAX_LINK_BYTES / 1024
+        ));
+    }
+    let Some(bytes) = decode(data) else {
+        return Shared::Bad("it is damaged (not base64url)".into());
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Shared::Yaml(text),
+        Err(_) => Shared::Bad("it is damaged (not UTF-8 text)".into()),
+    }
+}
+
+/// The workspace YAML in a fragment, if it holds a readable one.
+pub fn yaml_from_fragment(fragment: &str) -> Option<String> {
+    match from_fragment(fragment) {
+        Shared::Yaml(y) => Some(y),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -92,5 +130,14 @@ mod tests {
             Some("a: 1\n")
         );
         assert_eq!(yaml_from_fragment("#other=1"), None);
+        assert_eq!(from_fragment("#other=1"), Shared::None);
+        assert!(
+            matches!(from_fragment("#ws=%3Cscript%3E"), Shared::Bad(m) if m.contains("base64"))
+        );
+        assert!(
+            matches!(from_fragment(&format!("#ws={}", encode(&[0xff, 0xfe]))), Shared::Bad(m) if m.contains("UTF-8"))
+        );
+        let huge = format!("#ws={}", "A".repeat(MAX_LINK_BYTES * 2));
+        assert!(matches!(from_fragment(&huge), Shared::Bad(m) if m.contains("KiB")));
     }
 }

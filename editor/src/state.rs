@@ -15,13 +15,12 @@
 //! parsing, validation and export all come from `meshroute_model`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use meshroute_model::check::{check_local, check_parts};
 use meshroute_model::diag::codes;
 use meshroute_model::yaml::{self, Limits};
-use meshroute_model::{
-    check, load_str, CheckOptions, Diagnostic, Document, Kind, Loaded, Resource,
-};
+use meshroute_model::{load_str, CheckOptions, Diagnostic, Document, Kind, Loaded, Resource};
 use serde_json::Value;
 
 /// Stable identity of a document across edits (keys the sidebar, forms and history).
@@ -45,6 +44,10 @@ pub struct Doc {
     pub text: Arc<str>,
     /// `load_str(text)`, with `file` = [`doc_key`]`(id)` so diagnostics name the document.
     pub parsed: Arc<Loaded>,
+    /// The document's own diagnostics (loading + per-resource validation,
+    /// `check_local`), computed once per parse and shared by every copy of the
+    /// doc (undo history included): re-validation only recomputes changed documents.
+    local: Arc<OnceLock<Vec<Diagnostic>>>,
 }
 
 impl PartialEq for Doc {
@@ -54,14 +57,28 @@ impl PartialEq for Doc {
 }
 
 impl Doc {
-    /// Parses `text` through the model.
+    /// Parses `text` through the model. A document with anchors is first read
+    /// with the editor's tighter node budget ([`MAX_DOC_NODES`]), so an alias
+    /// bomb is refused after 10^5 nodes instead of the model's 10^6.
     pub fn parse(id: DocId, text: &str) -> Doc {
-        let parsed = load_str(text, Some(&doc_key(id)));
+        let key = doc_key(id);
+        let parsed = bomb_check(text, &key).unwrap_or_else(|| load_str(text, Some(&key)));
         Doc {
             id,
             text: Arc::from(text),
             parsed: Arc::new(parsed),
+            local: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The document's own diagnostics (cached; see [`Doc::local`]'s field).
+    pub fn local_diagnostics(&self) -> &[Diagnostic] {
+        self.local.get_or_init(|| check_local(&self.parsed))
+    }
+
+    /// True once the document's own diagnostics are cached.
+    pub fn is_checked(&self) -> bool {
+        self.local.get().is_some()
     }
 
     /// The typed resource, when the document is exactly one object of a kind the model types.
@@ -165,6 +182,39 @@ impl Doc {
             .iter()
             .any(|d| d.code == codes::MR001)
     }
+}
+
+/// Nodes one document may expand to in the editor (aliases included). A large
+/// VirtualService (1,000 rules) is a few 10^4 nodes.
+pub const MAX_DOC_NODES: usize = 100_000;
+
+/// For a text with anchors (`&`), the loading result of a document that
+/// exceeds [`MAX_DOC_NODES`] (an MR001 syntax error, as the model reports its own
+/// budget), else `None`.
+fn bomb_check(text: &str, key: &str) -> Option<Loaded> {
+    if !text.contains('&') {
+        return None;
+    }
+    let limits = Limits {
+        max_nodes: MAX_DOC_NODES,
+        ..Limits::default()
+    };
+    let e = yaml::parse_stream(text, limits)
+        .into_iter()
+        .filter_map(Result::err)
+        .find(|e| e.message.contains("nodes"))?;
+    let mut out = Loaded::default();
+    out.diagnostics.push(
+        Diagnostic::error(
+            codes::MR001,
+            format!(
+                "YAML syntax error at line {} column {}: {}",
+                e.line, e.col, e.message
+            ),
+        )
+        .at(Some(key), Some(e.line)),
+    );
+    Some(out)
 }
 
 /// A YAML syntax error, at a line and column of the YAML pane (1-based).
@@ -335,7 +385,7 @@ impl Workspace {
                     };
                     let d = Doc::parse(id, body);
                     if d.has_syntax_error() {
-                        errors.extend(syntax_errors(body, *line));
+                        errors.extend(syntax_errors(&d, body, *line));
                     }
                     d
                 }
@@ -448,7 +498,8 @@ impl Workspace {
         Some(new_id)
     }
 
-    /// Every object of the workspace, in order, for the model's checks.
+    /// Every object of the workspace, in order, as one input (a copy: the checks
+    /// themselves borrow the documents, see [`Workspace::validate`]).
     pub fn combined(&self) -> Loaded {
         let mut out = Loaded::default();
         for d in &self.docs {
@@ -469,9 +520,18 @@ impl Workspace {
         })
     }
 
-    /// Everything `meshroute analyze` reports for the workspace.
+    /// Everything `meshroute analyze` reports for the workspace, incrementally:
+    /// each document's own diagnostics come from its cache (computed only for
+    /// documents parsed since the last validation), the cross-resource analyzers
+    /// and lints run over the borrowed documents (no copy of the workspace).
+    /// Equal to `meshroute_model::check(&self.combined(), opts)`.
     pub fn validate(&self, opts: &CheckOptions) -> Vec<Diagnostic> {
-        check(&self.combined(), opts)
+        check_parts(
+            self.docs
+                .iter()
+                .map(|d| (&*d.parsed, d.local_diagnostics())),
+            opts,
+        )
     }
 
     /// Subsets the DestinationRules of the workspace define for `host` (as
@@ -500,8 +560,29 @@ impl Workspace {
     }
 }
 
-/// The syntax errors of one document body that starts at pane line `first_line`.
-fn syntax_errors(body: &str, first_line: u32) -> Vec<SyntaxError> {
+/// The syntax errors of a parsed document whose body starts at pane line
+/// `first_line`: read from its MR001 diagnostics (no second parse), else by
+/// parsing `body` again.
+fn syntax_errors(doc: &Doc, body: &str, first_line: u32) -> Vec<SyntaxError> {
+    let from_diags: Option<Vec<SyntaxError>> = doc
+        .parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == codes::MR001)
+        .map(|d| {
+            let rest = d.message.strip_prefix("YAML syntax error at line ")?;
+            let (line, rest) = rest.split_once(" column ")?;
+            let (col, message) = rest.split_once(": ")?;
+            Some(SyntaxError {
+                line: line.parse::<u32>().ok()? + first_line - 1,
+                col: col.parse().ok()?,
+                message: message.to_owned(),
+            })
+        })
+        .collect();
+    if let Some(errs) = from_diags.filter(|e| !e.is_empty()) {
+        return errs;
+    }
     yaml::parse_stream(body, Limits::default())
         .into_iter()
         .filter_map(Result::err)
@@ -648,6 +729,53 @@ mod tests {
         let diags = ws.validate(&CheckOptions::default());
         let mr003 = diags.iter().find(|d| d.code == "MR003").expect("MR003");
         assert_eq!(doc_id_of(mr003.file.as_deref()), Some(ws.docs[1].id));
+    }
+
+    #[test]
+    fn incremental_validation_equals_check_and_reuses_unchanged_docs() {
+        let text = format!(
+            "{VS}---\n{}---\n{}",
+            DR.replace("labels", "lables"),
+            VS.replace("v1", "v9")
+        );
+        let ws = Workspace::from_text_lenient(&text);
+        let opts = CheckOptions::default();
+        let full = meshroute_model::check(&ws.combined(), &opts);
+        assert!(full.iter().any(|d| d.code == "IST0101"), "{full:?}");
+        assert_eq!(ws.validate(&opts), full);
+        assert!(ws.docs.iter().all(Doc::is_checked));
+        // Edit the last document: the others keep their cached diagnostics.
+        let edited = ws
+            .apply_text(&format!(
+                "{VS}---\n{}---\n{}",
+                DR.replace("labels", "lables"),
+                VS.replace("v1", "v8")
+            ))
+            .unwrap();
+        assert!(edited.docs[0].is_checked() && edited.docs[1].is_checked());
+        assert_eq!(
+            edited.validate(&opts),
+            meshroute_model::check(&edited.combined(), &opts)
+        );
+    }
+
+    #[test]
+    fn alias_bombs_stop_at_the_editor_budget() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        let errs = Workspace::default().apply_text(&bomb).unwrap_err();
+        assert!(errs[0].message.contains("100000 nodes"), "{errs:?}");
+        // Anchors within the budget are fine.
+        let ok = "a: &x {b: 1}\nc: *x\n";
+        assert!(Workspace::default().apply_text(ok).is_ok());
+        // Line/column of ordinary errors come from the model's diagnostics.
+        let errs = Workspace::default()
+            .apply_text("a: 1\nb: [x\n")
+            .unwrap_err();
+        assert!(errs[0].line >= 2 && errs[0].col >= 1, "{errs:?}");
     }
 
     #[test]

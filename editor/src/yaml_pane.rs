@@ -10,7 +10,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::state::split_stream;
+use crate::state::{split_stream, SyntaxError};
 use crate::{ctx, Ctx};
 
 /// Handles a new pane text typed by the user.
@@ -18,12 +18,26 @@ pub fn on_pane_text(ctx: Ctx, text: &str) {
     let t0 = browser::now_ms();
     ctx.input_at.set(Some(t0));
     ctx.roundtrip_ms.set(-1.0);
+    if let Some(why) = crate::refuse_yaml(text) {
+        ctx.pane_errors.set(vec![SyntaxError {
+            line: 1,
+            col: 1,
+            message: format!("The YAML pane cannot take this text: {why}"),
+        }]);
+        ctx.parse_ms.set(browser::now_ms() - t0);
+        return;
+    }
     let result = ctx.ws.with_untracked(|w| w.apply_text(text));
     match result {
         Ok(next) => {
-            ctx.pane_errors.set(Vec::new());
-            ctx.pane_starts
-                .set(split_stream(text).iter().map(|(l, _)| *l).collect());
+            if ctx.pane_errors.with_untracked(|e| !e.is_empty()) {
+                ctx.pane_errors.set(Vec::new());
+            }
+            // Only when a document moved: every problem row's line follows it.
+            let starts: Vec<u32> = split_stream(text).iter().map(|(l, _)| *l).collect();
+            if ctx.pane_starts.with_untracked(|s| *s != starts) {
+                ctx.pane_starts.set(starts);
+            }
             let changed = ctx.ws.with_untracked(|w| *w != next);
             if changed {
                 ctx.commit(next, Some("yaml-pane"), true);
@@ -32,6 +46,23 @@ pub fn on_pane_text(ctx: Ctx, text: &str) {
         Err(errors) => ctx.pane_errors.set(errors),
     }
     ctx.parse_ms.set(browser::now_ms() - t0);
+}
+
+/// Refuses a paste larger than the editor takes before it reaches the text
+/// area (laying out megabytes of text would freeze the tab).
+pub fn refuse_huge_paste(ctx: Ctx, ev: &leptos::ev::ClipboardEvent) {
+    let Some(text) = ev
+        .clipboard_data()
+        .and_then(|d| d.get_data("text/plain").ok())
+    else {
+        return;
+    };
+    if text.len() > crate::MAX_YAML_BYTES {
+        ev.prevent_default();
+        if let Some(why) = crate::refuse_yaml(&text) {
+            ctx.warn(format!("Nothing was pasted: {why}."));
+        }
+    }
 }
 
 #[component]
@@ -43,7 +74,9 @@ pub fn YamlPane() -> impl IntoView {
     let (lines, set_lines) = signal(ctx.pane_text.with_untracked(|t| t.lines().count().max(1)));
     Effect::new(move |_| {
         let n = ctx.pane_text.with(|t| t.lines().count().max(1));
-        set_lines.set(n);
+        if lines.get_untracked() != n {
+            set_lines.set(n);
+        }
     });
     // Lines with problems get a marker in the gutter.
     let marked = Memo::new(move |_| {
@@ -74,15 +107,16 @@ pub fn YamlPane() -> impl IntoView {
                 *slot = Some(slot.map_or(lv, |w| w.min(lv)));
             }
         }
-        let mut out = String::with_capacity(n * 6);
+        let mut out = String::with_capacity(n * 8);
         for (i, w) in worst.iter().enumerate().skip(1) {
+            use std::fmt::Write;
             let mark = match w {
                 Some(meshroute_model::Level::Error) => '●',
                 Some(meshroute_model::Level::Warning) => '▲',
                 Some(meshroute_model::Level::Info) => '·',
                 None => ' ',
             };
-            out.push_str(&format!("{mark}{i:>4}\n"));
+            let _ = writeln!(out, "{mark}{i:>4}");
         }
         out
     };
@@ -113,9 +147,13 @@ pub fn YamlPane() -> impl IntoView {
                     wrap="off"
                     node_ref=area
                     prop:value=move || ctx.pane_text.get()
+                    on:paste=move |ev: leptos::ev::ClipboardEvent| refuse_huge_paste(ctx, &ev)
                     on:input=move |ev| {
                         let text = event_target_value(&ev);
-                        set_lines.set(text.lines().count().max(1));
+                        let n = text.lines().count().max(1);
+                        if lines.get_untracked() != n {
+                            set_lines.set(n);
+                        }
                         on_pane_text(ctx, &text);
                     }
                     on:scroll=move |_| {

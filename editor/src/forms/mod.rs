@@ -14,10 +14,10 @@ use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::{Kind, Resource};
 
-use crate::problems::{focus_problem, level_class, placed};
+use crate::problems::{focus_problem, level_class};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
-use widgets::{FormDoc, TextField};
+use widgets::{DocDiags, FormDoc, TextField};
 
 /// Edits the typed resource of `id` (one undo step per `key` while typing).
 pub fn edit_resource(ctx: Ctx, id: DocId, key: &str, f: impl FnOnce(&mut Resource)) {
@@ -58,6 +58,7 @@ pub fn FormPanel() -> impl IntoView {
         .into_any(),
         Some((id, kind, kind_name)) => {
             provide_context(FormDoc(id));
+            provide_context(DocDiags::new(id));
             let body = match kind {
                 Some(Kind::VirtualService) => view! { <vs::VsForm id=id/> }.into_any(),
                 Some(Kind::DestinationRule) => view! { <dr::DrForm id=id/> }.into_any(),
@@ -132,7 +133,7 @@ fn MetaFields(id: DocId) -> impl IntoView {
 #[component]
 fn DocProblems(id: DocId) -> impl IntoView {
     let ctx = ctx();
-    let all = placed(ctx);
+    let all = crate::problems::all();
     let mine = Memo::new(move |_| {
         all.with(|ps| {
             ps.iter()

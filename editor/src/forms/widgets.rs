@@ -16,16 +16,37 @@ use crate::state::{doc_id_of, DocId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FormDoc(pub DocId);
 
+/// The diagnostics of the form's document (context for [`FieldDiags`]): filtered
+/// once per validation, so each field scans its document's few diagnostics, and
+/// fields are not touched at all when the document's diagnostics did not change.
+#[derive(Clone, Copy)]
+pub struct DocDiags(pub Memo<Vec<meshroute_model::Diagnostic>>);
+
+impl DocDiags {
+    pub fn new(id: DocId) -> DocDiags {
+        let ctx = ctx();
+        DocDiags(Memo::new(move |_| {
+            ctx.diags.with(|ds| {
+                ds.iter()
+                    .filter(|d| doc_id_of(d.file.as_deref()) == Some(id))
+                    .cloned()
+                    .collect()
+            })
+        }))
+    }
+}
+
 /// Diagnostics of the form's document at `path` (and below it when `nested`).
 #[component]
 pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) -> impl IntoView {
-    let ctx = ctx();
-    let doc = use_context::<FormDoc>().map(|d| d.0);
+    let doc_diags = use_context::<DocDiags>();
     let testid = format!("diag-{path}");
     let items = Memo::new(move |_| {
-        ctx.diags.with(|ds| {
+        let Some(DocDiags(diags)) = doc_diags else {
+            return Vec::new();
+        };
+        diags.with(|ds| {
             ds.iter()
-                .filter(|d| doc.is_some() && doc_id_of(d.file.as_deref()) == doc)
                 .filter(|d| {
                     d.path == path
                         || (nested
