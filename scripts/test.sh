@@ -5,6 +5,8 @@
 # Usage: scripts/test.sh [-- <extra cargo test args>]
 # Env:   MESHROUTE_SKIP_SETUP=1   skip scripts/setup.sh (tools already installed)
 #        MESHROUTE_TEST_TIMEOUT   timeout of the `cargo test` step (default 25m)
+#        MESHROUTE_FUZZ_SECS      seconds per cargo-fuzz target (default 30; 0 skips fuzzing)
+#        MESHROUTE_SOAK_SECS      duration of the reload soak test (default 120)
 # Always sets MESHROUTE_REQUIRE_E2E=1: a missing Envoy/.wasm/browser/editor build
 # fails the e2e tests instead of skipping them. Exit status: 0 iff every step passed.
 set -euo pipefail
@@ -81,6 +83,29 @@ step "build editor (trunk --release)" scripts/build.sh editor
 # real Chromium (editor_*), required here. --no-fail-fast: report every tier.
 step "cargo test --workspace (MESHROUTE_REQUIRE_E2E=1)" \
   timeout --kill-after=30s "${MESHROUTE_TEST_TIMEOUT:-25m}" cargo test --workspace --no-fail-fast "${TEST_ARGS[@]}"
+
+# Licenses, bans and sources (offline). Advisories need the RustSec database from GitHub:
+# `cargo deny check advisories` by hand (RELIABILITY.md).
+step "cargo deny check licenses bans sources" cargo deny --offline check licenses bans sources
+
+# Bounded cargo-fuzz runs (nightly, fuzz/ is its own workspace). Longer runs by hand:
+# RELIABILITY.md. The stable bounded fuzz test (filter/tests/fuzz_stable.rs) ran above.
+fuzz_all() {
+  local secs="${MESHROUTE_FUZZ_SECS:-30}" t rc=0
+  for t in yaml_check filter_config matching; do
+    mkdir -p "fuzz/corpus/$t"
+    if [ "$t" = yaml_check ]; then
+      for f in examples/*/*.yaml; do cp -n "$f" "fuzz/corpus/$t/$(echo "$f" | tr / _)"; done
+    fi
+    log "cargo +nightly fuzz run $t -- -max_total_time=$secs"
+    (cd fuzz && cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1) \
+      || rc=$?
+  done
+  return "$rc"
+}
+if [ "${MESHROUTE_FUZZ_SECS:-30}" != 0 ]; then
+  step "cargo fuzz (3 targets, ${MESHROUTE_FUZZ_SECS:-30}s each)" fuzz_all
+fi
 
 summary
 [ "$FAILED" -eq 0 ]
