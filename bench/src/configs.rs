@@ -16,6 +16,13 @@
 //!   no-op filter sets no header, so the client sends `x-meshroute-cluster: outbound|80||bench…`
 //!   itself and the same `cluster_header` route table (and fault filter, router) routes it.
 //! - **D** (`meshroute`): `meshroute render` (wasm mode) with the meshroute filter.
+//!
+//! With `--probe`, arms P1–P4 split D − C: D's bootstrap with the probe filter
+//! (`bench/probe-filter`), which does the meshroute filter's per-request host operations
+//! without its engine, cumulatively: P1 reads the request headers (the client sends the
+//! cluster header, as for C), P2 sets the cluster header, P3 also sets Istio's default retry
+//! policy headers (as D does for a rule without `retries`), P4 also increments the request
+//! metric.
 
 use std::path::Path;
 
@@ -24,6 +31,7 @@ use serde_json::{json, Value};
 
 pub const KINDS: [&str; 2] = ["prefix", "regex"];
 pub const ARMS: [Arm; 4] = [Arm::A, Arm::B, Arm::C, Arm::D];
+pub const PROBE_ARMS: [Arm; 6] = [Arm::C, Arm::P1, Arm::P2, Arm::P3, Arm::P4, Arm::D];
 
 /// The cluster of the last rule's destination.
 pub const TARGET_CLUSTER: &str = "outbound|80||bench.default.svc.cluster.local";
@@ -34,6 +42,10 @@ pub enum Arm {
     B,
     C,
     D,
+    P1,
+    P2,
+    P3,
+    P4,
 }
 
 impl Arm {
@@ -43,6 +55,10 @@ impl Arm {
             Arm::B => "B",
             Arm::C => "C",
             Arm::D => "D",
+            Arm::P1 => "P1",
+            Arm::P2 => "P2",
+            Arm::P3 => "P3",
+            Arm::P4 => "P4",
         }
     }
 
@@ -52,6 +68,10 @@ impl Arm {
             Arm::B => "native",
             Arm::C => "noop-wasm",
             Arm::D => "meshroute",
+            Arm::P1 => "get-headers",
+            Arm::P2 => "+cluster-hdr",
+            Arm::P3 => "+retry-hdrs",
+            Arm::P4 => "+metric",
         }
     }
 }
@@ -88,7 +108,7 @@ pub fn request(kind: &str, rules: usize, arm: Arm) -> Vec<u8> {
     if kind == "regex" {
         r.push_str("x-user: user-42\r\n");
     }
-    if arm == Arm::C {
+    if matches!(arm, Arm::C | Arm::P1) {
         r.push_str(&format!("x-meshroute-cluster: {TARGET_CLUSTER}\r\n"));
     }
     r.push_str("\r\n");
@@ -140,6 +160,7 @@ pub fn bootstrap(
     yaml: &str,
     filter_wasm: &Path,
     noop_wasm: &Path,
+    probe_wasm: &Path,
 ) -> Result<Value, String> {
     match arm {
         Arm::A => {
@@ -161,7 +182,7 @@ pub fn bootstrap(
         }
         Arm::B => render(yaml, true, filter_wasm),
         Arm::D => render(yaml, false, filter_wasm),
-        Arm::C => {
+        Arm::C | Arm::P1 | Arm::P2 | Arm::P3 | Arm::P4 => {
             let mut b = render(yaml, false, filter_wasm)?;
             let h = hcm(&mut b)?;
             let filters = h["http_filters"]
@@ -174,7 +195,17 @@ pub fn bootstrap(
             let code = wasm
                 .pointer_mut("/typed_config/config/vm_config/code/local")
                 .ok_or("wasm filter has no local code")?;
-            code["filename"] = json!(noop_wasm.display().to_string());
+            let (wasm_path, probe) = match arm {
+                Arm::P1 => (probe_wasm, "headers"),
+                Arm::P2 => (probe_wasm, "cluster"),
+                Arm::P3 => (probe_wasm, "retry"),
+                Arm::P4 => (probe_wasm, "metric"),
+                _ => (noop_wasm, ""),
+            };
+            code["filename"] = json!(wasm_path.display().to_string());
+            if !probe.is_empty() {
+                wasm["typed_config"]["config"]["configuration"]["value"] = json!(probe);
+            }
             Ok(b)
         }
     }

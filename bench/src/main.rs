@@ -9,7 +9,9 @@
 //! and then with the open loop at a fixed rate (latency). Medians over rounds are reported
 //! with the min–max spread of throughput.
 //!
-//! Usage: `bench-filter [--quick] [--rules 1,10,100,1000] [--kinds prefix,regex]`
+//! Usage: `bench-filter [--quick] [--probe] [--rules 1,10,100,1000] [--kinds prefix,regex]`
+//! (`--probe`: arms C, P1–P4, D to split D − C, see `configs.rs`; writes
+//! `target/bench/filter-probe.json`)
 //! Environment: `MESHROUTE_BENCH_ROUNDS` (3), `MESHROUTE_BENCH_SECS` (2, closed loop per
 //! round and arm), `MESHROUTE_BENCH_LATENCY_SECS` (1.5), `MESHROUTE_BENCH_WARMUP_SECS` (0.5),
 //! `MESHROUTE_BENCH_RATE` (500 requests/s), `MESHROUTE_BENCH_CONNS` (8 closed-loop
@@ -29,11 +31,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use configs::{Arm, ARMS};
+use configs::{Arm, ARMS, PROBE_ARMS};
 use envoy::Envoy;
 
 struct Settings {
     quick: bool,
+    probe: bool,
     rules: Vec<usize>,
     kinds: Vec<String>,
     rounds: usize,
@@ -57,11 +60,13 @@ fn env_num(name: &str, default: f64) -> f64 {
 fn settings() -> Settings {
     let mut args = std::env::args().skip(1);
     let mut quick = false;
+    let mut probe = false;
     let mut rules = None;
     let mut kinds = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            "--probe" => probe = true,
             "--rules" => {
                 let v = args.next().expect("--rules needs a list, e.g. 1,10");
                 rules = Some(
@@ -76,7 +81,7 @@ fn settings() -> Settings {
                 kinds = Some(v.split(',').map(|s| s.trim().to_owned()).collect());
             }
             "-h" | "--help" => {
-                println!("usage: bench-filter [--quick] [--rules 1,10,100,1000] [--kinds prefix,regex]\nsee BENCHMARKS.md (\"Filter in Envoy\") for the environment knobs");
+                println!("usage: bench-filter [--quick] [--probe] [--rules 1,10,100,1000] [--kinds prefix,regex]\nsee BENCHMARKS.md (\"Filter in Envoy\") for the environment knobs");
                 std::process::exit(0);
             }
             other => {
@@ -100,6 +105,7 @@ fn settings() -> Settings {
     };
     Settings {
         quick,
+        probe,
         rules: rules.unwrap_or_else(|| {
             if quick {
                 vec![1, 100]
@@ -278,8 +284,9 @@ fn run_cell(
     let dir = run_dir.join(format!("{kind}-{rules}"));
     let mut envoys = BTreeMap::new();
     let mut cell: Cell = BTreeMap::new();
-    for arm in ARMS {
-        let cfg = configs::bootstrap(arm, &yaml, &bins.filter, &bins.noop)?;
+    let arms: &[Arm] = if s.probe { &PROBE_ARMS } else { &ARMS };
+    for &arm in arms {
+        let cfg = configs::bootstrap(arm, &yaml, &bins.filter, &bins.noop, &bins.probe)?;
         let t = Instant::now();
         let e = Envoy::start(&bins.envoy, &dir, arm.name(), &cfg)?;
         let req = configs::request(kind, rules, arm);
@@ -288,8 +295,8 @@ fn run_cell(
         envoys.insert(arm, (e, Arc::new(req)));
     }
     for round in 0..s.rounds {
-        let order: Vec<Arm> = (0..ARMS.len())
-            .map(|i| ARMS[(i + round) % ARMS.len()])
+        let order: Vec<Arm> = (0..arms.len())
+            .map(|i| arms[(i + round) % arms.len()])
             .collect();
         for &arm in &order {
             let (e, req) = &envoys[&arm];
@@ -311,6 +318,7 @@ struct Bins {
     envoy: PathBuf,
     filter: PathBuf,
     noop: PathBuf,
+    probe: PathBuf,
 }
 
 fn file_size(p: &Path) -> u64 {
@@ -344,6 +352,18 @@ fn print_cell(kind: &str, rules: usize, cell: &Cell) {
                 String::new()
             }
         );
+    }
+    if let (Some(c), Some(d)) = (cell.get(&Arm::C), cell.get(&Arm::D)) {
+        for (arm, r) in cell {
+            if matches!(arm, Arm::P1 | Arm::P2 | Arm::P3 | Arm::P4) {
+                println!(
+                    "  {}-C cpu {:+.1} µs/req (D-C {:+.1})",
+                    arm.letter(),
+                    r.cpu_us() - c.cpu_us(),
+                    d.cpu_us() - c.cpu_us()
+                );
+            }
+        }
     }
     if let Some(x) = ratios(cell) {
         println!(
@@ -389,13 +409,21 @@ fn main() {
             "MESHROUTE_NOOP_WASM",
             target.join("bench-noop/wasm32-wasip1/release/meshroute_noop_filter.wasm"),
         ),
+        probe: path_from_env(
+            "MESHROUTE_PROBE_WASM",
+            target.join("bench-noop/wasm32-wasip1/release/meshroute_probe_filter.wasm"),
+        ),
     };
     for (what, p) in [
         ("envoy (scripts/setup.sh filter)", &bins.envoy),
         ("filter wasm (scripts/build.sh filter)", &bins.filter),
         ("no-op wasm (scripts/bench-filter.sh builds it)", &bins.noop),
+        (
+            "probe wasm (scripts/bench-filter.sh builds it)",
+            &bins.probe,
+        ),
     ] {
-        if !p.is_file() {
+        if !p.is_file() && (s.probe || !what.starts_with("probe")) {
             eprintln!("missing {what}: {}", p.display());
             std::process::exit(2);
         }
@@ -559,6 +587,7 @@ fn main() {
         "bench": "filter",
         "command": "scripts/bench-filter.sh",
         "quick": s.quick,
+        "probe": s.probe,
         "envoy": envoy_version,
         "concurrency": 1,
         "settings": {
@@ -578,7 +607,11 @@ fn main() {
         "failures": failures,
         "errors": errors,
     });
-    let path = target.join("bench/filter.json");
+    let path = target.join(if s.probe {
+        "bench/filter-probe.json"
+    } else {
+        "bench/filter.json"
+    });
     let _ = std::fs::create_dir_all(target.join("bench"));
     std::fs::write(&path, serde_json::to_vec_pretty(&out).expect("json")).expect("write json");
     println!("\nwrote {}", path.display());
