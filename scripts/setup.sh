@@ -5,7 +5,8 @@
 # Usage: scripts/setup.sh [all|filter|editor|browser|fuzz|deny]...   (default: all)
 #   filter  = wasm targets + Envoy          editor = wasm targets + trunk, wasm-bindgen, wasm-opt
 #   browser = chromium + chromedriver       fuzz   = nightly (minimal) + cargo-fuzz
-#   deny    = cargo-deny                    all    = everything
+#   deny    = cargo-deny                    all    = everything but fuzz (scripts/test.sh only
+#                                                    fuzzes with MESHROUTE_FUZZ_SECS > 0)
 # From scratch this takes ~15-25 minutes on 2 cores (mostly compiling trunk and
 # wasm-bindgen-cli); when everything is present it takes a few seconds.
 set -euo pipefail
@@ -122,7 +123,7 @@ need_deny() {
 for what in "$@"; do
   t0=$SECONDS
   case "$what" in
-    all) need_targets; need_envoy; need_browser; need_trunk; need_fuzz; need_deny ;;
+    all) need_targets; need_envoy; need_browser; need_trunk; need_deny ;;
     filter) need_targets; need_envoy ;;
     editor) need_targets; need_trunk ;;
     browser) need_browser ;;
