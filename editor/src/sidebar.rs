@@ -138,8 +138,10 @@ pub fn Sidebar() -> impl IntoView {
                             let label = e.title.clone();
                             let kind_label = e.kind.clone();
                             let testid = format!("doc-{}-{}", e.kind, e.name);
+                            // Per entry: a validation re-renders only the badges that changed.
+                            let mine = Memo::new(move |_| counts.with(|c| c.get(&id).copied()));
                             let badge = move || {
-                                counts.with(|c| c.get(&id).copied()).map(|(err, warn)| {
+                                mine.get().map(|(err, warn)| {
                                     let cls = if err > 0 { "badge error" } else { "badge warning" };
                                     let n = err + warn;
                                     (n > 0).then(|| view! { <span class=cls title="errors + warnings">{n}</span> })

@@ -98,27 +98,39 @@ pub fn YamlPane() -> impl IntoView {
         lines.sort();
         lines
     });
+    // Line numbers depend on the line count only; the problem marks are a few
+    // positioned elements on top, so a changed diagnostic does not re-lay out
+    // thousands of gutter lines.
     let gutter_text = move || {
+        use std::fmt::Write;
         let n = lines.get();
-        let marks = marked.get();
-        let mut worst: Vec<Option<meshroute_model::Level>> = vec![None; n + 1];
-        for (l, lv) in marks {
-            if let Some(slot) = worst.get_mut(l as usize) {
-                *slot = Some(slot.map_or(lv, |w| w.min(lv)));
-            }
-        }
-        let mut out = String::with_capacity(n * 8);
-        for (i, w) in worst.iter().enumerate().skip(1) {
-            use std::fmt::Write;
-            let mark = match w {
-                Some(meshroute_model::Level::Error) => '●',
-                Some(meshroute_model::Level::Warning) => '▲',
-                Some(meshroute_model::Level::Info) => '·',
-                None => ' ',
-            };
-            let _ = writeln!(out, "{mark}{i:>4}");
+        let mut out = String::with_capacity(n * 6);
+        for i in 1..=n {
+            let _ = writeln!(out, " {i:>4}");
         }
         out
+    };
+    let gutter_marks = move || {
+        let mut worst: Vec<(u32, meshroute_model::Level)> = Vec::new();
+        for (l, lv) in marked.get() {
+            match worst.last_mut() {
+                Some((pl, plv)) if *pl == l => *plv = (*plv).min(lv),
+                _ => worst.push((l, lv)),
+            }
+        }
+        worst
+            .into_iter()
+            .map(|(line, level)| {
+                let (mark, cls) = match level {
+                    meshroute_model::Level::Error => ('●', "mark error"),
+                    meshroute_model::Level::Warning => ('▲', "mark warning"),
+                    meshroute_model::Level::Info => ('·', "mark info"),
+                };
+                view! {
+                    <span class=cls style=format!("top: calc(6px + {} * 1.5em)", line.saturating_sub(1))>{mark}</span>
+                }
+            })
+            .collect_view()
     };
     // Scroll requests from the problems list.
     Effect::new(move |_| {
@@ -138,7 +150,7 @@ pub fn YamlPane() -> impl IntoView {
                 <span class="hint">"Edits apply as you type; syntax errors never overwrite the workspace."</span>
             </div>
             <div class="yaml-wrap">
-                <pre class="gutter" aria-hidden="true" node_ref=gutter>{gutter_text}</pre>
+                <pre class="gutter" aria-hidden="true" node_ref=gutter>{gutter_text}{gutter_marks}</pre>
                 <textarea
                     id="yaml-pane"
                     data-testid="yaml-pane"
