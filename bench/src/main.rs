@@ -11,7 +11,7 @@
 //!
 //! Usage: `bench-filter [--quick] [--probe] [--rules 1,10,100,1000] [--kinds prefix,regex]`
 //! (`--probe`: arms C, P1–P4, D to split D − C, see `configs.rs`; writes
-//! `target/bench/filter-probe.json`)
+//! `target/bench/filter-probe.json`; `--quick` writes `target/bench/filter-quick.json`)
 //! Environment: `MESHROUTE_BENCH_ROUNDS` (3), `MESHROUTE_BENCH_SECS` (2, closed loop per
 //! round and arm), `MESHROUTE_BENCH_LATENCY_SECS` (1.5), `MESHROUTE_BENCH_WARMUP_SECS` (0.5),
 //! `MESHROUTE_BENCH_RATE` (500 requests/s), `MESHROUTE_BENCH_CONNS` (8 closed-loop
@@ -607,8 +607,11 @@ fn main() {
         "failures": failures,
         "errors": errors,
     });
+    // Quick and probe runs do not overwrite a full run's results.
     let path = target.join(if s.probe {
         "bench/filter-probe.json"
+    } else if s.quick {
+        "bench/filter-quick.json"
     } else {
         "bench/filter.json"
     });
