@@ -82,11 +82,8 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
         return Err(vec![config_error("", "expected a JSON object")]);
     }
     let sticky = take_sticky(&mut value).map_err(|m| vec![config_error("settings.sticky", m)])?;
-    let config: FilterConfig = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        vec![config_error(&path, e.inner().to_string())]
-    })?;
+    let mut config = FilterConfig::decode(value)
+        .map_err(|e| vec![config_error(&e.path_from(""), e.message())])?;
     config.check().map_err(|e| {
         let path = match e {
             FilterConfigError::ClusterHeader(_) => "settings.cluster_header",
@@ -97,7 +94,7 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
         vec![config_error(path, e.to_string())]
     })?;
 
-    let loaded = config.load();
+    let loaded = config.load_quiet();
     let (errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = loaded
         .diagnostics
         .iter()

@@ -9,9 +9,9 @@
 //! stream is still loaded.
 
 use crate::diag::{codes, Diagnostic, Level};
+use crate::model::decode::FromValue;
 use crate::model::{self, ObjectMeta};
 use crate::yaml::{self, join_index, join_key, Limits, Positions};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::Path;
@@ -357,7 +357,7 @@ pub fn load_str(text: &str, file: Option<&str>) -> Loaded {
                     line: d.line,
                     positions: d.positions,
                 };
-                load_value(d.value, source, &mut out);
+                load_value::<true>(d.value, source, &mut out);
             }
             Err(e) => out.diagnostics.push(
                 Diagnostic::error(
@@ -378,6 +378,22 @@ pub fn load_str(text: &str, file: Option<&str>) -> Loaded {
 /// is JSON and skips the YAML reader). `file` names the input in diagnostics; there
 /// are no line numbers.
 pub fn load_values(values: impl IntoIterator<Item = Value>, file: Option<&str>) -> Loaded {
+    load_values_with::<true>(values, file)
+}
+
+/// [`load_values`] without the MR003 infos (unknown fields are still kept in `extra`):
+/// listing them serializes every resource back, which a consumer that drops infos (the
+/// Envoy filter) need not pay for, in time or in code size.
+pub fn load_values_quiet(values: impl IntoIterator<Item = Value>, file: Option<&str>) -> Loaded {
+    load_values_with::<false>(values, file)
+}
+
+/// `UNKNOWN_FIELDS` is a const parameter so that a build which only loads quietly (the
+/// filter) does not link the serializers the MR003 report needs.
+fn load_values_with<const UNKNOWN_FIELDS: bool>(
+    values: impl IntoIterator<Item = Value>,
+    file: Option<&str>,
+) -> Loaded {
     let mut out = Loaded::default();
     for value in values {
         let source = Source {
@@ -385,7 +401,7 @@ pub fn load_values(values: impl IntoIterator<Item = Value>, file: Option<&str>) 
             line: 0,
             positions: Positions::default(),
         };
-        load_value(value, source, &mut out);
+        load_value::<UNKNOWN_FIELDS>(value, source, &mut out);
     }
     out
 }
@@ -455,7 +471,7 @@ fn unreadable(name: &str, why: &str) -> Loaded {
     }
 }
 
-fn load_value(value: Value, source: Source, out: &mut Loaded) {
+fn load_value<const UNKNOWN_FIELDS: bool>(value: Value, source: Source, out: &mut Loaded) {
     let Value::Object(mut obj) = value else {
         if !value.is_null() {
             out.diagnostics.push(
@@ -500,7 +516,7 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
                 line,
                 positions,
             };
-            load_value(item, src, out);
+            load_value::<UNKNOWN_FIELDS>(item, src, out);
         }
         return;
     }
@@ -558,6 +574,7 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
         return;
     };
 
+    // The raw object: to list unknown fields, and kept as the document if it does not load.
     let raw = Value::Object(obj.clone());
     obj.remove("apiVersion");
     obj.remove("kind");
@@ -601,7 +618,7 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
                 extra,
                 source,
             };
-            if kind.is_istio() {
+            if UNKNOWN_FIELDS && kind.is_istio() {
                 report_unknown_fields(&raw, &resource, out);
             }
             out.documents.push(Document::Resource(Box::new(resource)));
@@ -625,25 +642,12 @@ fn load_value(value: Value, source: Source, out: &mut Loaded) {
     }
 }
 
-/// Deserializes `value` as `T`, recording a (path, message) on failure.
-fn typed<T: DeserializeOwned>(
-    value: Value,
-    base: &str,
-    errors: &mut Vec<(String, String)>,
-) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(value) {
+/// Decodes `value` as `T`, recording a (path, message) on failure.
+fn typed<T: FromValue>(value: Value, base: &str, errors: &mut Vec<(String, String)>) -> Option<T> {
+    match T::from_value(value) {
         Ok(t) => Some(t),
         Err(e) => {
-            let mut path = base.to_owned();
-            for seg in e.path().iter() {
-                path = match seg {
-                    serde_path_to_error::Segment::Seq { index } => join_index(&path, *index),
-                    serde_path_to_error::Segment::Map { key } => join_key(&path, key),
-                    serde_path_to_error::Segment::Enum { variant } => join_key(&path, variant),
-                    serde_path_to_error::Segment::Unknown => path,
-                };
-            }
-            errors.push((path, format!("wrong type: {}", e.inner())));
+            errors.push((e.path_from(base), format!("wrong type: {}", e.message())));
             None
         }
     }

@@ -69,7 +69,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::load::{load_values, Loaded};
+use crate::load::{load_values, load_values_quiet, Loaded};
+use crate::model::decode::{DecodeError, FromValue};
 
 /// Default request header carrying the chosen cluster.
 pub const DEFAULT_CLUSTER_HEADER: &str = "x-meshroute-cluster";
@@ -145,6 +146,29 @@ impl Default for FilterSettings {
 }
 
 impl FilterSettings {
+    fn decode(value: Value) -> Result<FilterSettings, DecodeError> {
+        let map = match value {
+            Value::Object(m) => m,
+            other => return Err(DecodeError::invalid_type(&other, "struct FilterSettings")),
+        };
+        let mut settings = FilterSettings::default();
+        for (key, v) in map {
+            let field = match key.as_str() {
+                "gateway" => &mut settings.gateway,
+                "namespace" => &mut settings.namespace,
+                "cluster_header" => &mut settings.cluster_header,
+                _ => {
+                    return Err(unknown_field(
+                        &key,
+                        &["gateway", "namespace", "cluster_header"],
+                    ))
+                }
+            };
+            *field = String::from_value(v).map_err(|e| e.in_key(&key))?;
+        }
+        Ok(settings)
+    }
+
     /// The Gateway as `(namespace, name)`, or `None` for the mesh.
     pub fn gateway_ref(&self) -> Option<(&str, &str)> {
         if self.gateway == MESH_GATEWAY {
@@ -155,6 +179,11 @@ impl FilterSettings {
             None => (self.namespace.as_str(), self.gateway.as_str()),
         })
     }
+}
+
+/// serde's "unknown field" error, at the field.
+fn unknown_field(key: &str, expected: &'static [&'static str]) -> DecodeError {
+    DecodeError::from_json(serde::de::Error::unknown_field(key, expected)).in_key(key)
 }
 
 /// Why a plugin configuration was refused.
@@ -187,6 +216,29 @@ impl FilterConfig {
         Ok(config)
     }
 
+    /// Decodes an already-parsed configuration object, like `serde_json::from_value` (same
+    /// messages, unknown fields refused) but with the field path of the error and without
+    /// serde's generic machinery (the filter is size-constrained WebAssembly).
+    pub fn decode(value: Value) -> Result<FilterConfig, DecodeError> {
+        let map = match value {
+            Value::Object(m) => m,
+            other => return Err(DecodeError::invalid_type(&other, "struct FilterConfig")),
+        };
+        let mut config = FilterConfig::default();
+        for (key, v) in map {
+            match key.as_str() {
+                "settings" => {
+                    config.settings = FilterSettings::decode(v).map_err(|e| e.in_key(&key))?
+                }
+                "resources" => {
+                    config.resources = Vec::<Value>::from_value(v).map_err(|e| e.in_key(&key))?
+                }
+                _ => return Err(unknown_field(&key, &["settings", "resources"])),
+            }
+        }
+        Ok(config)
+    }
+
     /// Checks the settings (the resources are checked when loaded).
     pub fn check(&self) -> Result<(), FilterConfigError> {
         let h = &self.settings.cluster_header;
@@ -215,6 +267,15 @@ impl FilterConfig {
     /// The resources as typed [`crate::load::Resource`]s, with load diagnostics.
     pub fn load(&self) -> Loaded {
         load_values(self.resources.iter().cloned(), Some("plugin configuration"))
+    }
+
+    /// Like [`load`](Self::load), consuming the resources and without the MR003 (unknown
+    /// field) infos, which a proxy does not log: what the filter calls in `on_configure`.
+    pub fn load_quiet(&mut self) -> Loaded {
+        load_values_quiet(
+            std::mem::take(&mut self.resources),
+            Some("plugin configuration"),
+        )
     }
 
     /// The JSON text Envoy passes to the filter.

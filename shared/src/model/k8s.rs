@@ -11,6 +11,8 @@ use serde::de::IgnoredAny;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::decode::FromValue;
+
 use super::{Extra, ObjectMeta};
 
 /// Valid values of [`ServiceSpec::type`].
@@ -24,8 +26,22 @@ pub enum IntOrString {
     String(String),
 }
 
+impl FromValue for IntOrString {
+    fn from_value(value: serde_json::Value) -> Result<Self, super::decode::DecodeError> {
+        match value {
+            serde_json::Value::Number(n) if n.as_i64().is_some() => {
+                Ok(IntOrString::Int(n.as_i64().unwrap_or_default()))
+            }
+            serde_json::Value::String(s) => Ok(IntOrString::String(s)),
+            _ => Err(super::decode::DecodeError::new(
+                "data did not match any variant of untagged enum IntOrString",
+            )),
+        }
+    }
+}
+
 /// Kubernetes `v1/Service` (minus `apiVersion`, `kind`, `metadata`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,7 +51,7 @@ pub struct Service {
 }
 
 /// Kubernetes `ServiceSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,7 +71,7 @@ pub struct ServiceSpec {
 
 /// Kubernetes `ServicePort` (named `KubeServicePort` to keep it apart from Istio's
 /// [`super::ServicePort`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct KubeServicePort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,7 +94,7 @@ pub struct KubeServicePort {
 }
 
 /// Kubernetes `v1/Pod` (minus `apiVersion`, `kind`, `metadata`; `status` stays in `extra`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Pod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +104,7 @@ pub struct Pod {
 }
 
 /// Kubernetes `PodSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,7 +119,7 @@ pub struct PodSpec {
 }
 
 /// Kubernetes `Container`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,7 +133,7 @@ pub struct Container {
 }
 
 /// Kubernetes `ContainerPort`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,7 +147,7 @@ pub struct ContainerPort {
 }
 
 /// Kubernetes `apps/v1/Deployment` (minus `apiVersion`, `kind`, `metadata`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +157,7 @@ pub struct Deployment {
 }
 
 /// Kubernetes `DeploymentSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,7 +171,7 @@ pub struct DeploymentSpec {
 }
 
 /// Kubernetes `PodTemplateSpec`: the pods' `metadata` (labels) and `spec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct PodTemplateSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,7 +183,7 @@ pub struct PodTemplateSpec {
 }
 
 /// Kubernetes `LabelSelector`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,7 +196,7 @@ pub struct LabelSelector {
 
 /// Kubernetes `LabelSelectorRequirement` (`key`, `operator` `In|NotIn|Exists|DoesNotExist`,
 /// `values`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelectorRequirement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,7 +210,7 @@ pub struct LabelSelectorRequirement {
 }
 
 /// Kubernetes `v1/Namespace`: only its metadata matters; `spec`/`status` stay in `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Namespace {
     #[serde(flatten, skip_serializing_if = "crate::model::skip_extra")]
@@ -203,7 +219,7 @@ pub struct Namespace {
 
 /// Kubernetes `v1/Node`: only its metadata (topology labels) matters; the rest stays in
 /// `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Node {
     #[serde(flatten, skip_serializing_if = "crate::model::skip_extra")]
@@ -212,7 +228,7 @@ pub struct Node {
 
 /// Kubernetes `v1/Secret`, keeping the secret's `type` and the key names of `data` and
 /// `stringData` only: values are dropped on load and saved back as empty strings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Secret {
     /// E.g. `Opaque`, `kubernetes.io/tls`, `generic`.

@@ -41,6 +41,7 @@
 use std::cell::Cell;
 
 pub mod common;
+pub mod decode;
 pub mod destination_rule;
 pub mod gateway;
 pub mod k8s;

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::decode::FromValue;
+
 use super::{Extra, WorkloadSelector};
 
 /// Valid values of [`ServiceEntry::location`].
@@ -19,7 +21,7 @@ pub const SERVICE_ENTRY_RESOLUTIONS: &[&str] =
     &["NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"];
 
 /// `istio.networking.v1.ServiceEntry`: the `spec` of a ServiceEntry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,7 +50,7 @@ pub struct ServiceEntry {
 }
 
 /// `istio.networking.v1.ServicePort`: a port of a ServiceEntry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +67,7 @@ pub struct ServicePort {
 
 /// `istio.networking.v1.WorkloadEntry`: a non-Kubernetes workload; also the type of
 /// [`ServiceEntry::endpoints`] items. As a resource, this is the `spec` of a WorkloadEntry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadEntry {
     /// IP address, DNS name or `unix://` socket path.
