@@ -80,13 +80,18 @@ need_trunk() {
     # Deliberately without --locked (that is how it is installed and verified here).
     fast_install --force "wasm-bindgen-cli@$v"
   fi
-  # wasm-opt from npm's binaryen (Debian's binaryen 108 breaks wasm-bindgen output).
+  need_wasm_opt
+  log "$(trunk --version), $(wasm-bindgen --version), $("$TOOLS/node_modules/.bin/wasm-opt" --version)"
+}
+
+# wasm-opt from npm's binaryen (Debian's binaryen 108 breaks wasm-bindgen output). The editor
+# (trunk) and the filter (scripts/build.sh filter: -Oz after cargo) both use it.
+need_wasm_opt() {
   if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
     command -v npm >/dev/null || die "npm is required for binaryen's wasm-opt"
     log "npm install binaryen@$BINARYEN_VERSION into .tools/"
     (cd "$TOOLS" && npm install --silent --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null)
   fi
-  log "$(trunk --version), $(wasm-bindgen --version), $("$TOOLS/node_modules/.bin/wasm-opt" --version)"
 }
 
 need_browser() {
@@ -124,7 +129,7 @@ for what in "$@"; do
   t0=$SECONDS
   case "$what" in
     all) need_targets; need_envoy; need_browser; need_trunk; need_deny ;;
-    filter) need_targets; need_envoy ;;
+    filter) need_targets; need_envoy; need_wasm_opt ;;
     editor) need_targets; need_trunk ;;
     browser) need_browser ;;
     fuzz) need_fuzz ;;
