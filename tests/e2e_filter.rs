@@ -756,8 +756,10 @@ fn retries_and_timeout() {
         (r.status, r.text().as_str()),
         (504, "upstream request timeout")
     );
+    // Envoy arms its timer from the event loop's cached clock, so the 504 may come a
+    // couple of milliseconds before 300ms as the client measures it (seen: 298.1ms).
     assert!(
-        r.latency >= Duration::from_millis(300) && r.latency < Duration::from_millis(450),
+        r.latency >= Duration::from_millis(290) && r.latency < Duration::from_millis(450),
         "{:?}",
         r.latency
     );
