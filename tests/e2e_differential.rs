@@ -275,13 +275,7 @@ fn wasm_filter_and_native_routes_agree_on_1000_requests() {
     let (entries, ups) = backends();
     let yaml = format!("{ROUTING}\n{entries}");
     let loaded = meshroute_model::load_str(&yaml, Some("differential.yaml"));
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    support::assert_no_errors(&loaded.diagnostics, "load");
 
     let boot = |native: bool| -> Value {
         let opts = RenderOptions {
@@ -293,13 +287,7 @@ fn wasm_filter_and_native_routes_agree_on_1000_requests() {
             ..RenderOptions::default()
         };
         let r = render::render(loaded.resources(), &opts);
-        let errors: Vec<String> = r
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| d.to_string())
-            .collect();
-        assert!(errors.is_empty(), "render (native: {native}): {errors:#?}");
+        support::assert_no_errors(&r.diagnostics, &format!("render (native: {native})"));
         r.bootstrap
     };
     let wasm = Envoy::start(&pre.envoy, "differential-wasm", &boot(false));

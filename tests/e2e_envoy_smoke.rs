@@ -54,13 +54,7 @@ spec:
 /// Wasm-mode bootstrap with every port (listener, admin) bound by Envoy itself.
 fn rendered_bootstrap(yaml: &str, wasm: &std::path::Path) -> Value {
     let loaded = meshroute_model::load_str(yaml, Some("smoke.yaml"));
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "load: {errors:#?}");
+    support::assert_no_errors(&loaded.diagnostics, "load");
     let opts = RenderOptions {
         listen_address: "127.0.0.1".into(),
         listen_port: 0,
@@ -70,13 +64,7 @@ fn rendered_bootstrap(yaml: &str, wasm: &std::path::Path) -> Value {
         ..RenderOptions::default()
     };
     let rendered = render::render(loaded.resources(), &opts);
-    let errors: Vec<String> = rendered
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "render: {errors:#?}");
+    support::assert_no_errors(&rendered.diagnostics, "render");
     rendered.bootstrap
 }
 

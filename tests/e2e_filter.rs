@@ -110,13 +110,7 @@ fn render_bootstrap(
     native: bool,
 ) -> Value {
     let loaded = meshroute_model::load_str(yaml, Some("e2e.yaml"));
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "test YAML does not load: {errors:#?}");
+    support::assert_no_errors(&loaded.diagnostics, "test YAML does not load");
     let opts = RenderOptions {
         listen_address: "127.0.0.1".into(),
         listen_port,
@@ -128,13 +122,7 @@ fn render_bootstrap(
         ..RenderOptions::default()
     };
     let rendered = render::render(loaded.resources(), &opts);
-    let errors: Vec<String> = rendered
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "render errors: {errors:#?}");
+    support::assert_no_errors(&rendered.diagnostics, "render errors");
     // `stats_config.stats_tags` (the labels of the filter's metrics) come from render itself.
     rendered.bootstrap
 }

@@ -122,13 +122,7 @@ spec:
 /// Wasm-mode bootstrap for `yaml` on 127.0.0.1:`port` (0: Envoy picks).
 fn render_bootstrap(yaml: &str, pre: &Prereqs, port: u16) -> Value {
     let loaded = meshroute_model::load_str(yaml, Some("hostile.yaml"));
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "test YAML does not load: {errors:#?}");
+    support::assert_no_errors(&loaded.diagnostics, "test YAML does not load");
     let opts = RenderOptions {
         listen_address: "127.0.0.1".into(),
         listen_port: u32::from(port),

@@ -182,3 +182,13 @@ pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Optio
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Fails the test with every error-level diagnostic of a load or a render, labelled `what`.
+pub fn assert_no_errors(diagnostics: &[meshroute_model::diag::Diagnostic], what: &str) {
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
