@@ -968,6 +968,29 @@ fn soak_under_load_with_config_reloads() {
 
 /// 2,000 requests held by a 1 s fault delay at once on one worker: undelayed requests on
 /// the same worker stay fast, every delayed one is released on time.
+/// How many concurrent delayed requests the open-file limit allows (2,000 unless
+/// `MESHROUTE_DELAYS_N` says otherwise), with `fds_each` descriptors per request.
+fn concurrent_clients(fds_each: usize) -> usize {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_owned))
+        })
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(1024);
+    let want: usize = std::env::var("MESHROUTE_DELAYS_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
+    let n = want.min(limit.saturating_sub(512) / fds_each);
+    if n < 2000 {
+        eprintln!("WARNING: open-file limit {limit}: {n} concurrent delays instead of 2,000");
+    }
+    n
+}
+
 #[test]
 fn two_thousand_concurrent_delays() {
     let _g = serial();
@@ -989,23 +1012,7 @@ spec:
     route: [{destination: {host: reviews, subset: v2}}]
 "#;
     // Each delayed request holds a client socket, a downstream and an upstream connection.
-    let limit = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|l| {
-            l.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3).map(str::to_owned))
-        })
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(1024);
-    let want: usize = std::env::var("MESHROUTE_DELAYS_N")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2000);
-    let n = want.min(limit.saturating_sub(512) / 3);
-    if n < 2000 {
-        eprintln!("WARNING: open-file limit {limit}: {n} concurrent delays instead of 2,000");
-    }
+    let n = concurrent_clients(3);
     let b = backends();
     let boot = render_bootstrap(&format!("{routing}\n---\n{}", b.yaml), &pre, 0);
     let proxy = Envoy::start(&pre.envoy, "delays-2000", &boot);
@@ -1131,5 +1138,99 @@ spec:
         "an undelayed request waited"
     );
     assert_eq!(b.v1.hits(), n);
+    assert_no_wasm_panic(&proxy);
+}
+
+/// Delay + abort for 2,000 requests at once: every client gets the whole abort reply (status
+/// and body) after the delay, and undelayed requests on the same worker are not held up.
+#[test]
+fn two_thousand_concurrent_delayed_aborts() {
+    let _g = serial();
+    let Some(pre) = envoy::prereqs("two_thousand_concurrent_delayed_aborts") else {
+        return;
+    };
+    let routing = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - name: chaos
+    match: [{headers: {x-delay: {exact: "yes"}}}]
+    fault:
+      delay: {fixedDelay: 1s, percentage: {value: 100}}
+      abort: {httpStatus: 418, percentage: {value: 100}}
+    route: [{destination: {host: reviews, subset: v1}}]
+  - name: fast
+    route: [{destination: {host: reviews, subset: v2}}]
+"#;
+    let n = concurrent_clients(2);
+    let b = backends();
+    let boot = render_bootstrap(&format!("{routing}\n---\n{}", b.yaml), &pre, 0);
+    let proxy = Envoy::start(&pre.envoy, "delayed-aborts-2000", &boot);
+    let url = proxy.url("/");
+    let delay = Duration::from_secs(1);
+
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::Builder::new()
+                .stack_size(128 * 1024)
+                .spawn(move || {
+                    Request::get(&url)
+                        .header("host", "reviews")
+                        .header("x-delay", "yes")
+                        .timeout(Duration::from_secs(60))
+                        .send()
+                        .map(|r| (r.status, r.body.len(), r.latency))
+                        .map_err(|e| e.to_string())
+                })
+                .expect("spawn client thread")
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut fast = Vec::new();
+    for _ in 0..20 {
+        let r = send(Request::get(&url).header("host", "reviews"));
+        assert_eq!((r.status, who(&r).as_str()), (200, "reviews-v2"));
+        fast.push(r.latency);
+    }
+    let mut late = Vec::new();
+    let mut errors = Vec::new();
+    for h in handles {
+        match h.join().unwrap() {
+            Ok((418, len, lat)) if len > 0 => {
+                assert!(lat >= delay, "answered early: {lat:?}");
+                late.push(lat - delay);
+            }
+            other => errors.push(format!("{other:?}")),
+        }
+    }
+    late.sort();
+    fast.sort();
+    eprintln!(
+        "MEASURED {n} concurrent 1s delay + abort: {} whole 418 replies, {} errors; lateness p50 {:.1}ms p99 {:.1}ms max {:.1}ms; undelayed meanwhile p50 {:.1}ms max {:.1}ms",
+        late.len(),
+        errors.len(),
+        ms(percentile(&late, 0.5)),
+        ms(percentile(&late, 0.99)),
+        ms(*late.last().unwrap_or(&Duration::ZERO)),
+        ms(percentile(&fast, 0.5)),
+        ms(*fast.last().unwrap_or(&Duration::ZERO)),
+    );
+    assert!(
+        errors.is_empty(),
+        "{} of {n} failed: {:?}",
+        errors.len(),
+        &errors[..errors.len().min(10)]
+    );
+    assert_eq!(late.len(), n);
+    assert_eq!(b.v1.hits(), 0, "an aborted request reached the upstream");
+    assert!(
+        percentile(&late, 0.99) < Duration::from_secs(5),
+        "answered late: {:?}",
+        &late[late.len().saturating_sub(20)..]
+    );
     assert_no_wasm_panic(&proxy);
 }

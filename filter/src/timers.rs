@@ -5,6 +5,13 @@
 //! Delayed requests are kept in a min-heap by deadline; the timer is always armed for the
 //! earliest deadline, so many concurrent delays of different lengths each end within the
 //! timer's millisecond resolution, and no worker is ever blocked.
+//!
+//! A tick releases at most [`MAX_DUE_PER_TICK`] requests; if more are due, the timer is
+//! re-armed at 1 ms for the rest. Envoy runs what a VM call queued (a local reply sent
+//! from `on_tick`) one action after each VM call, and each local reply makes a VM call of
+//! its own (`proxy_on_response_headers`), so N replies from one tick nest N deep on
+//! Envoy's stack: with 2,000 delayed aborts due at once, V8 failed with "Maximum call stack
+//! size exceeded" after 600–1,100 of them and the VM was lost (`RELIABILITY.md`).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -12,6 +19,10 @@ use std::time::Duration;
 
 /// Nanoseconds since the Unix epoch (the host clock).
 pub type Nanos = u64;
+
+/// The most requests one tick releases (see the module docs: bounds Envoy's nesting of the
+/// local replies sent from one tick; 2,000 at once overflowed V8's stack).
+pub const MAX_DUE_PER_TICK: usize = 64;
 
 /// Pending delays: `(deadline, context id)`, earliest first.
 #[derive(Debug, Default)]
@@ -65,11 +76,12 @@ impl DelayQueue {
         }
     }
 
-    /// On a tick: the contexts whose deadline has passed (earliest first), and how to re-arm.
+    /// On a tick: the contexts whose deadline has passed (earliest first, at most
+    /// [`MAX_DUE_PER_TICK`]), and how to re-arm (1 ms when more are already due).
     pub fn pop_due(&mut self, now: Nanos) -> (Vec<u32>, Tick) {
         let mut due = Vec::new();
         while let Some(Reverse((deadline, _, id))) = self.heap.peek().copied() {
-            if deadline > now {
+            if deadline > now || due.len() >= MAX_DUE_PER_TICK {
                 break;
             }
             self.heap.pop();
@@ -154,5 +166,35 @@ mod tests {
         }
         assert_eq!(seen.len(), 1000);
         assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+
+    #[test]
+    fn a_burst_of_due_requests_is_released_in_bounded_batches() {
+        let mut q = DelayQueue::new();
+        for i in 0..2000u32 {
+            q.push(0, 1000 * MS, i);
+        }
+        // All 2,000 are due at the same tick: 64 now, the timer re-armed at 1 ms for the rest.
+        let (due, tick) = q.pop_due(1000 * MS);
+        assert_eq!(due, (0..64).collect::<Vec<u32>>());
+        assert_eq!(tick, Tick::Arm(Duration::from_millis(1)));
+        let mut ticks = 1;
+        let mut released = due.len();
+        let mut now = 1000 * MS;
+        loop {
+            now += MS;
+            let (due, tick) = q.pop_due(now);
+            assert!(due.len() <= MAX_DUE_PER_TICK);
+            released += due.len();
+            ticks += 1;
+            match tick {
+                Tick::Arm(p) => assert_eq!(p, Duration::from_millis(1)),
+                Tick::Stop => break,
+                Tick::Keep => panic!("pop_due never keeps the timer"),
+            }
+        }
+        assert_eq!(released, 2000);
+        assert_eq!(ticks, 2000_usize.div_ceil(MAX_DUE_PER_TICK));
+        assert!(q.is_empty());
     }
 }
