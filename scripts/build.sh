@@ -2,7 +2,9 @@
 # Build the two wasm artifacts.
 #   filter: target/wasm32-wasip1/release/meshroute_filter.wasm  (loaded by Envoy)
 #   editor: editor/dist/                                         (trunk: index.html + js + wasm)
-# Usage: scripts/build.sh [filter|editor|all]   (default: all)
+#   fixtures: target/fixtures/wasm32-wasip1/release/meshroute_trap_filter.wasm
+#             (test fixture of tests/e2e_vm_failure.rs; not part of `all`)
+# Usage: scripts/build.sh [filter|editor|fixtures|all]   (default: all)
 # Prerequisites come from scripts/setup.sh (wasm targets, trunk, wasm-bindgen-cli, .tools/ wasm-opt).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,9 +51,17 @@ build_editor() {
   log "editor: $wasm ($(size_of "$wasm") bytes, gzip $(gzip_size_of "$wasm"))"
 }
 
+# A proxy-wasm filter that traps on demand (tests/fixtures/trap-filter, its own workspace).
+build_fixtures() {
+  log "cargo build --release (tests/fixtures/trap-filter, wasm32-wasip1)"
+  cargo build --release --manifest-path tests/fixtures/trap-filter/Cargo.toml \
+    --target wasm32-wasip1 --target-dir "$(target_dir)/fixtures"
+}
+
 case "${1:-all}" in
   filter) build_filter ;;
   editor) build_editor ;;
+  fixtures) build_fixtures ;;
   all) build_filter; build_editor ;;
-  *) echo "usage: $0 [filter|editor|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [filter|editor|fixtures|all]" >&2; exit 2 ;;
 esac

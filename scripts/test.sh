@@ -80,6 +80,7 @@ step "clippy (filter, wasm32-wasip1)" cargo clippy -p meshroute-filter --target 
 step "clippy (editor, wasm32-unknown-unknown)" cargo clippy -p meshroute-editor --target wasm32-unknown-unknown -- -D warnings
 step "build filter (.wasm for Envoy)" scripts/build.sh filter
 step "build editor (trunk --release)" scripts/build.sh editor
+step "build test fixtures (trap filter)" scripts/build.sh fixtures
 # Unit tests of every crate + tests/*.rs of the root package: real Envoy (e2e_*) and
 # real Chromium (editor_*), required here. --no-fail-fast: report every tier.
 step "cargo test --workspace (MESHROUTE_REQUIRE_E2E=1)" \

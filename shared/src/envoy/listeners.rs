@@ -109,7 +109,7 @@ fn wasm_filter(ctx: &Ctx<'_>) -> Value {
                     "runtime": "envoy.wasm.runtime.v8",
                     "code": {"local": {"filename": ctx.opts.wasm_path}},
                 },
-                "failure_policy": "FAIL_CLOSED",
+                "failure_policy": "FAIL_RELOAD",
             }
         })),
     })
