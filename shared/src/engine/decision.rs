@@ -237,10 +237,14 @@ pub struct Destination<'a> {
     /// `Some(false)` when `subset` is set but no loaded DestinationRule defines it:
     /// Envoy has no such cluster and answers 503 (`NC`).
     pub subset_defined: Option<bool>,
+    /// Position in the rule's destinations (or mirrors): with [`Decision::rule_key`] and
+    /// `port` it identifies the destination without comparing strings.
+    #[serde(skip)]
+    pub index: u32,
 }
 
 impl<'a> Destination<'a> {
-    pub(crate) fn view(d: &'a CDest, listener_port: u32) -> Destination<'a> {
+    pub(crate) fn view(d: &'a CDest, listener_port: u32, index: usize) -> Destination<'a> {
         let port = d.port.unwrap_or(listener_port);
         let cluster = match &d.cluster {
             Some(c) => Cow::Borrowed(&**c),
@@ -254,6 +258,7 @@ impl<'a> Destination<'a> {
             cluster,
             headers: &d.headers,
             subset_defined: d.subset_defined,
+            index: index as u32,
         }
     }
 }
@@ -315,7 +320,10 @@ impl<'a> RouteAction<'a> {
     /// The destinations, in rule order (zero-weight ones left out, as istiod does).
     pub fn destinations(&self) -> impl Iterator<Item = Destination<'a>> + 'a {
         let port = self.listener_port;
-        self.dests.iter().map(move |d| Destination::view(d, port))
+        self.dests
+            .iter()
+            .enumerate()
+            .map(move |(i, d)| Destination::view(d, port, i))
     }
 
     /// Number of destinations.
@@ -351,7 +359,7 @@ impl<'a> RouteAction<'a> {
             return self
                 .dests
                 .first()
-                .map(|d| Destination::view(d, self.listener_port));
+                .map(|d| Destination::view(d, self.listener_port, 0));
         }
         let v = u64::from(rng.next_u32()) % self.total.max(1);
         self.pick(v)
@@ -365,22 +373,23 @@ impl<'a> RouteAction<'a> {
             return self
                 .dests
                 .first()
-                .map(|d| Destination::view(d, self.listener_port));
+                .map(|d| Destination::view(d, self.listener_port, 0));
         }
         self.pick(stable_hash(key) % self.total.max(1))
     }
 
     fn pick(&self, v: u64) -> Option<Destination<'a>> {
         let mut acc = 0u64;
-        for d in self.dests {
+        for (i, d) in self.dests.iter().enumerate() {
             acc += u64::from(d.weight);
             if v < acc {
-                return Some(Destination::view(d, self.listener_port));
+                return Some(Destination::view(d, self.listener_port, i));
             }
         }
+        let last = self.dests.len().saturating_sub(1);
         self.dests
             .last()
-            .map(|d| Destination::view(d, self.listener_port))
+            .map(|d| Destination::view(d, self.listener_port, last))
     }
 }
 
@@ -433,6 +442,8 @@ pub struct Decision<'a> {
     pub(crate) table: Option<&'a Table>,
     pub(crate) host: Option<(&'a str, HostMatch)>,
     pub(crate) rule: Option<&'a Rule>,
+    /// `(rule set, rule)` indices of `rule` in the engine.
+    pub(crate) rule_key: Option<(u32, u32)>,
     pub(crate) match_index: Option<usize>,
     pub(crate) no_route: Option<NoRouteReason>,
     pub(crate) request: Request<'a>,
@@ -473,6 +484,13 @@ impl<'a> Decision<'a> {
         self.rule
             .filter(|r| r.vs.is_some())
             .map(|r| r.index as usize)
+    }
+
+    /// Identifies the matched rule within this engine (the same for every request that
+    /// matches it, whichever match block); `None` when no rule matched. For per-rule caches
+    /// (the filter's metric ids) that must not format or hash names per request.
+    pub fn rule_key(&self) -> Option<(u32, u32)> {
+        self.rule_key
     }
 
     /// Name of the matched rule (for delegated rules, Istio's `root-delegate` name).
@@ -646,8 +664,8 @@ impl<'a> Decision<'a> {
             Some(a) if matches!(a.kind, ActionKind::Route { .. }) => &a.mirrors,
             _ => &[],
         };
-        list.iter().map(move |m| Mirror {
-            destination: Destination::view(&m.dest, port),
+        list.iter().enumerate().map(move |(i, m)| Mirror {
+            destination: Destination::view(&m.dest, port, i),
             percentage: m.percentage,
         })
     }

@@ -300,6 +300,7 @@ impl Engine {
             table: None,
             host: None,
             rule: None,
+            rule_key: None,
             match_index: None,
             no_route: Some(NoRouteReason::NoVirtualHost),
             request: *req,
@@ -340,6 +341,7 @@ impl Engine {
             match res {
                 Some(len) => {
                     d.rule = Some(rule);
+                    d.rule_key = Some((entry.set, entry.rule));
                     d.match_index = (entry.m != NO_MATCH).then_some(entry.m as usize);
                     d.matched_len = len;
                     d.no_route = None;

@@ -1548,3 +1548,55 @@ fn property_index_agrees_with_linear_scan() {
         "the generator should produce matches: {routed}"
     );
 }
+
+#[test]
+fn rule_keys_and_destination_indices_identify_without_names() {
+    let e = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: default}
+spec:
+  hosts: [web]
+  http:
+  - match: [{uri: {prefix: /a}}, {uri: {prefix: /b}}]
+    route:
+    - {destination: {host: web, subset: v1}, weight: 50}
+    - {destination: {host: web, subset: v2}, weight: 50}
+    mirror: {host: shadow}
+  - route: [{destination: {host: web}}]
+"#,
+    );
+    let key = |path: &str| e.decide(&Request::new("GET", "web", path)).rule_key();
+    assert!(key("/a").is_some());
+    assert_eq!(
+        key("/a"),
+        key("/b"),
+        "one key per rule, whichever match block"
+    );
+    assert_ne!(key("/a"), key("/c"));
+    assert_eq!(
+        e.decide(&Request::new("GET", "other", "/")).rule_key(),
+        None
+    );
+    let d = e.decide(&Request::new("GET", "web", "/a"));
+    let Some(route) = d.route() else {
+        panic!("{d:?}")
+    };
+    let all: Vec<(u32, String)> = route
+        .destinations()
+        .map(|d| (d.index, d.cluster.into_owned()))
+        .collect();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].0, all[1].0), (0, 1));
+    for seed in 0..50 {
+        let Some(c) = route.choose(&mut SplitMix64(seed)) else {
+            panic!("no destination")
+        };
+        assert_eq!(all[c.index as usize].1, c.cluster, "index of {c:?}");
+    }
+    assert_eq!(
+        d.mirrors().map(|m| m.destination.index).collect::<Vec<_>>(),
+        [0]
+    );
+}
