@@ -700,6 +700,17 @@ spec:
     match: [{uri: {prefix: /slow}}]
     timeout: 300ms
     route: [{destination: {host: flaky}}]
+  - name: no-retries
+    match: [{uri: {prefix: /none}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: flaky}}]
+  - name: narrow
+    match: [{uri: {prefix: /narrow}}]
+    retries: {attempts: 2, retryOn: reset}
+    route: [{destination: {host: flaky}}]
+  - name: istio-default
+    match: [{uri: {prefix: /default}}]
+    route: [{destination: {host: flaky}}]
   - name: retry
     retries: {attempts: 3, retryOn: 5xx}
     route: [{destination: {host: flaky}}]
@@ -754,6 +765,36 @@ fn retries_and_timeout() {
     // No timeout on the other rule (Istio's default): a 600ms upstream is fine.
     let r = send(f.get("flaky", "/x").header("x-upstream-delay-ms", "600"));
     assert_eq!(r.status, 200);
+
+    // Istio's default policy (the rendered route's own, no header from the filter):
+    // 2 retries on 503.
+    up.reset();
+    up.fail_next(2, Fault::Status(503));
+    let r = send(f.get("flaky", "/default"));
+    assert_eq!(
+        (r.status, up.hits()),
+        (200, 3),
+        "Istio's default: 2 retries"
+    );
+    up.reset();
+    up.fail_next(10, Fault::Status(503));
+    let r = send(f.get("flaky", "/default"));
+    assert_eq!((r.status, up.hits()), (503, 3), "1 try + 2 retries");
+    // attempts 0: no retry at all, although the route's default policy would retry 503.
+    up.reset();
+    up.fail_next(1, Fault::Status(503));
+    let r = send(f.get("flaky", "/none"));
+    assert_eq!((r.status, up.hits()), (503, 1), "attempts 0: not retried");
+    // retryOn narrower than the default: 503 is not among its conditions, so not retried
+    // (the route the filter selects for it has no retry_on of its own).
+    up.reset();
+    up.fail_next(1, Fault::Status(503));
+    let r = send(f.get("flaky", "/narrow"));
+    assert_eq!(
+        (r.status, up.hits()),
+        (503, 1),
+        "retryOn reset: 503 not retried"
+    );
 }
 
 const MIRROR: &str = r#"

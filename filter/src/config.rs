@@ -22,12 +22,17 @@
 //! its subset. Requests without it are still split at random. The field is read (and removed)
 //! here before the rest is deserialized as [`FilterConfig`], which does not know it.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use meshroute_model::engine::{Engine, EngineOptions};
 use meshroute_model::envoy::filter_config::{
     FilterConfig, FilterConfigError, FilterSettings, MESH_GATEWAY,
 };
 use meshroute_model::{Diagnostic, Level};
 use serde_json::{Map, Value};
+
+use crate::plan::MetricKey;
 
 /// Resource name used in diagnostics about the configuration itself.
 pub const SOURCE: &str = "plugin configuration";
@@ -54,6 +59,30 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
     /// Number of resources loaded.
     pub resources: usize,
+    /// Host metric ids of the request counter by labels key (see [`MetricKey`]): filled on
+    /// first use, per configuration (the keys index this configuration's rules). A `Mutex`
+    /// only so `Compiled` stays `Sync` for the fuzz harness; a Wasm VM is single-threaded,
+    /// and there it is a flag.
+    pub metric_ids: Mutex<HashMap<MetricKey, u32>>,
+}
+
+impl Compiled {
+    /// The cached request-counter id for `key`, if any.
+    pub fn metric_id(&self, key: &MetricKey) -> Option<u32> {
+        self.metric_ids_map().get(key).copied()
+    }
+
+    /// Caches the request-counter id for `key`.
+    pub fn cache_metric_id(&self, key: MetricKey, id: u32) {
+        self.metric_ids_map().insert(key, id);
+    }
+
+    fn metric_ids_map(&self) -> std::sync::MutexGuard<'_, HashMap<MetricKey, u32>> {
+        // A poisoned lock means a panic, which traps the VM anyway; the map stays valid.
+        self.metric_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Compiled {
@@ -142,6 +171,7 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
         sticky,
         warnings,
         resources: count,
+        metric_ids: Mutex::new(HashMap::new()),
     })
 }
 

@@ -135,11 +135,11 @@ fn check_owned(c: &Compiled, headers: &[(String, String)], seed: u64) -> Result<
         sticky: c.sticky.as_ref(),
     };
     let p = plan(&d, &req, &s, &mut SplitMix64(seed));
-    let clusters: Vec<&String> = p
+    let clusters: Vec<&str> = p
         .request_ops
         .iter()
         .filter_map(|op| match op {
-            HeaderOp::Set(k, v) if k == ch => Some(v),
+            HeaderOp::Set(k, v) if k == ch => Some(v.as_ref()),
             _ => None,
         })
         .collect();
@@ -164,7 +164,7 @@ fn check_owned(c: &Compiled, headers: &[(String, String)], seed: u64) -> Result<
     // What the upstream would see never carries client control headers.
     let mut forwarded = headers.to_vec();
     for name in control_headers(headers, ch) {
-        apply_ops(&mut forwarded, &[HeaderOp::Remove(name)]);
+        apply_ops(&mut forwarded, &[HeaderOp::Remove(name.into())]);
     }
     apply_ops(&mut forwarded, &p.request_ops);
     let stray = control_headers(&forwarded, ch);
@@ -172,7 +172,7 @@ fn check_owned(c: &Compiled, headers: &[(String, String)], seed: u64) -> Result<
         .request_ops
         .iter()
         .filter_map(|op| match op {
-            HeaderOp::Set(k, _) | HeaderOp::Add(k, _) => Some(k.as_str()),
+            HeaderOp::Set(k, _) | HeaderOp::Add(k, _) => Some(k.as_ref()),
             HeaderOp::Remove(_) => None,
         })
         .collect();

@@ -17,7 +17,8 @@ use meshroute_model::engine::{Request, SplitMix64};
 use crate::config::{compile, describe, Compiled};
 use crate::metrics::{metric_name, Metric};
 use crate::plan::{
-    control_headers, plan, shadow_headers, HeaderOp, Labels, LocalReply, Outcome, PlanSettings,
+    control_headers, labels, plan, shadow_headers, HeaderOp, Labels, LocalReply, Outcome,
+    PlanSettings,
 };
 use crate::timers::{DelayQueue, Nanos, Tick};
 
@@ -68,8 +69,8 @@ pub trait Host {
     /// Host clock, nanoseconds since the epoch.
     fn now(&mut self) -> Nanos;
     fn request_headers(&mut self) -> Result<Vec<(String, String)>, HostError>;
-    fn request_header(&mut self, op: &HeaderOp) -> Result<(), HostError>;
-    fn response_header(&mut self, op: &HeaderOp) -> Result<(), HostError>;
+    fn request_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError>;
+    fn response_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError>;
     /// `size` bytes of the request body buffer from `start`.
     fn request_body(&mut self, start: usize, size: usize) -> Result<Vec<u8>, HostError>;
     /// The port of the listener the request came in on.
@@ -85,6 +86,11 @@ pub trait Host {
     ) -> Result<(), HostError>;
     /// Adds one to the counter with this full name.
     fn increment(&mut self, metric: &str);
+    /// The id of the counter with this full name (defined on first use); `None` if the
+    /// host refuses it.
+    fn metric_id(&mut self, metric: &str) -> Option<u32>;
+    /// Adds one to the counter with this id (from [`Host::metric_id`]).
+    fn increment_id(&mut self, id: u32);
     /// (Re)arms the root context's tick timer; zero stops it.
     fn set_tick(&mut self, period: Duration);
     /// From the root context: make request `context_id` current. False if it is gone.
@@ -282,7 +288,7 @@ pub struct HttpLogic {
     id: u32,
     shared: SharedRef,
     config: Option<Rc<Compiled>>,
-    response_ops: Vec<HeaderOp>,
+    response_ops: Vec<HeaderOp<'static>>,
     /// The last body callback paused while delayed: the host accumulates the body.
     buffering: bool,
     /// Bytes of the accumulated body already copied for mirrors.
@@ -333,7 +339,7 @@ impl HttpLogic {
         let ch = cfg.settings.cluster_header.as_str();
         let stripped = control_headers(&headers, ch);
         for name in &stripped {
-            if let Err(e) = host.request_header(&HeaderOp::Remove(name.clone())) {
+            if let Err(e) = host.request_header(&HeaderOp::Remove(name.into())) {
                 host.log(
                     Level::Warn,
                     &format!("meshroute: cannot remove {name}: {e}"),
@@ -355,11 +361,26 @@ impl HttpLogic {
             cluster_header: ch,
             sticky: cfg.sticky.as_ref(),
         };
-        let plan = {
+        let mut plan = {
             let mut sh = self.shared.borrow_mut();
             plan(&decision, &req, &settings, &mut sh.rng)
         };
-        host.increment(&metric_name(Metric::Requests, &plan.labels, None));
+        // The request counter's id, cached per (rule, destination) in the configuration:
+        // the tagged name is formatted only the first time.
+        let cached = cfg.metric_id(&plan.key);
+        let id = cached.or_else(|| {
+            let name = metric_name(
+                Metric::Requests,
+                &labels(&decision, &plan.destination),
+                None,
+            );
+            let id = host.metric_id(&name)?;
+            cfg.cache_metric_id(plan.key, id);
+            Some(id)
+        });
+        if let Some(id) = id {
+            host.increment_id(id);
+        }
 
         if plan.outcome == Outcome::Forward {
             for op in &plan.request_ops {
@@ -371,9 +392,9 @@ impl HttpLogic {
                 let mut original = headers.clone();
                 original.retain(|(k, _)| !stripped.iter().any(|s| s.eq_ignore_ascii_case(k)));
                 self.mirror = Some(Rc::new(RefCell::new(MirrorState {
-                    clusters: plan.mirrors.clone(),
+                    clusters: plan.mirrors.iter().map(|c| c.to_string()).collect(),
                     headers: shadow_headers(&original, &plan.request_ops, ch),
-                    labels: plan.labels.clone(),
+                    labels: labels(&decision, &plan.destination),
                     timeout: plan
                         .timeout
                         .filter(|t| !t.is_zero())
@@ -385,11 +406,15 @@ impl HttpLogic {
                     overflow: false,
                 })));
             }
-            self.response_ops = plan.response_ops.clone();
+            self.response_ops = std::mem::take(&mut plan.response_ops)
+                .into_iter()
+                .map(HeaderOp::into_owned)
+                .collect();
         }
 
         if let Some(delay) = plan.delay {
-            host.increment(&metric_name(Metric::Delayed, &plan.labels, None));
+            let labels = labels(&decision, &plan.destination);
+            host.increment(&metric_name(Metric::Delayed, &labels, None));
             let now = host.now();
             let deadline = now.saturating_add(delay.as_nanos().min(u128::from(u64::MAX)) as u64);
             let reply = match plan.outcome {
@@ -403,7 +428,7 @@ impl HttpLogic {
                     Parked {
                         reply,
                         aborted: plan.aborted,
-                        labels: plan.labels,
+                        labels,
                         mirror: self.mirror.clone(),
                     },
                 );
@@ -415,7 +440,8 @@ impl HttpLogic {
         match plan.outcome {
             Outcome::Reply(reply) => {
                 if plan.aborted {
-                    host.increment(&metric_name(Metric::Aborted, &plan.labels, None));
+                    let labels = labels(&decision, &plan.destination);
+                    host.increment(&metric_name(Metric::Aborted, &labels, None));
                 }
                 if let Err(e) = host.send_reply(&reply) {
                     host.log(Level::Error, &format!("meshroute: cannot answer: {e}"));
@@ -553,6 +579,8 @@ pub(crate) mod tests {
         pub resumed: Vec<(u32, Nanos)>,
         pub mirrors: Vec<MirrorCall>,
         pub metrics: HashMap<String, u64>,
+        /// Names of the counters defined with `metric_id`, by id.
+        pub metric_names: Vec<String>,
         pub tick: Option<Duration>,
         pub logs: Vec<(Level, String)>,
         pub gone: Vec<u32>,
@@ -586,12 +614,12 @@ pub(crate) mod tests {
         fn request_headers(&mut self) -> Result<Vec<(String, String)>, HostError> {
             Ok(self.headers.get(&self.current).cloned().unwrap_or_default())
         }
-        fn request_header(&mut self, op: &HeaderOp) -> Result<(), HostError> {
+        fn request_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError> {
             let h = self.headers.entry(self.current).or_default();
             crate::plan::apply_ops(h, std::slice::from_ref(op));
             Ok(())
         }
-        fn response_header(&mut self, op: &HeaderOp) -> Result<(), HostError> {
+        fn response_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError> {
             let h = self.response_headers.entry(self.current).or_default();
             crate::plan::apply_ops(h, std::slice::from_ref(op));
             Ok(())
@@ -625,6 +653,20 @@ pub(crate) mod tests {
         }
         fn increment(&mut self, metric: &str) {
             *self.metrics.entry(metric.to_owned()).or_default() += 1;
+        }
+        fn metric_id(&mut self, metric: &str) -> Option<u32> {
+            let id = match self.metric_names.iter().position(|m| m == metric) {
+                Some(i) => i,
+                None => {
+                    self.metric_names.push(metric.to_owned());
+                    self.metric_names.len() - 1
+                }
+            };
+            u32::try_from(id).ok()
+        }
+        fn increment_id(&mut self, id: u32) {
+            let name = self.metric_names[id as usize].clone();
+            self.increment(&name);
         }
         fn set_tick(&mut self, period: Duration) {
             self.tick = (!period.is_zero()).then_some(period);
@@ -702,6 +744,53 @@ pub(crate) mod tests {
             vec![("x-served-by".to_owned(), "meshroute".to_owned())]
         );
         assert_eq!(host.count("meshroute_requests_total"), 1);
+    }
+
+    #[test]
+    fn request_counters_by_cached_id_keep_their_labels() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"name": "split", "match": [{"headers": {"x": {"exact": "split"}}}],
+             "route": [{"destination": {"host": "ratings", "subset": "a"}, "weight": 50},
+                       {"destination": {"host": "ratings", "subset": "b"}, "weight": 50}]},
+            {"redirect": {"uri": "/moved"}}]})));
+        let mut split = HashMap::<String, u64>::new();
+        for id in 100..300 {
+            let mut f = HttpLogic::new(id, root.shared.clone());
+            request(&mut host, id, &[(":authority", "ratings"), ("x", "split")]);
+            f.on_request_headers(&mut host, true);
+            let c = host.header(id, "x-meshroute-cluster").unwrap().to_owned();
+            *split.entry(c).or_default() += 1;
+        }
+        for id in 300..305 {
+            let mut f = HttpLogic::new(id, root.shared.clone());
+            request(&mut host, id, &[(":authority", "ratings"), (":path", "/")]);
+            assert_eq!(f.on_request_headers(&mut host, true), Verdict::Pause);
+        }
+        let name = |rule: &str, dest: &str| {
+            format!("virtual_service=.=default/ratings;.;rule=.={rule};.;destination=.={dest};.;meshroute_requests_total")
+        };
+        for (cluster, n) in &split {
+            assert_eq!(
+                host.metrics.get(&name("split", cluster)),
+                Some(n),
+                "{host:?}"
+            );
+        }
+        assert_eq!(split.len(), 2);
+        assert_eq!(host.metrics.get(&name("1", "redirect")), Some(&5));
+        assert_eq!(host.metric_names.len(), 3, "one id per (rule, destination)");
+        assert_eq!(
+            root.shared
+                .borrow()
+                .config
+                .as_ref()
+                .unwrap()
+                .metric_ids
+                .lock()
+                .unwrap()
+                .len(),
+            3
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!
 //! | decision | plan |
 //! |---|---|
-//! | route | `<cluster_header>: outbound\|PORT\|SUBSET\|FQDN` (weighted: random per request, or sticky by a configured header/cookie), `:path`/`:authority` rewrites (+ `x-envoy-original-path`), request header operations (destination's, then the rule's: remove, set, add, like Envoy's `HeaderParser`), router headers for timeout and retries |
+//! | route | `<cluster_header>: outbound\|PORT\|SUBSET\|FQDN` (weighted: random per request, or sticky by a configured header/cookie), `:path`/`:authority` rewrites (+ `x-envoy-original-path`), request header operations (destination's, then the rule's: remove, set, add, like Envoy's `HeaderParser`), router headers for the timeout and for retries other than Istio's default (which is the rendered route's own policy) |
 //! | redirect / direct response | a local reply (`location` / body) with the rule's response header operations |
 //! | no route | 404, empty body (Envoy's `NR`) |
 //! | fault delay / abort | sampled per request; delay first, then abort or go on (Envoy's fault filter order); abort body `fault filter abort`, gRPC aborts answer 200 with `grpc-status` |
@@ -16,10 +16,12 @@ use std::time::Duration;
 
 use meshroute_model::engine::{
     AbortError, Action as EngineAction, Decision, HeaderOperations, RandomSource, Request,
+    RetryPolicy,
 };
 use meshroute_model::envoy::filter_config::{
     HEADER_MAX_RETRIES, HEADER_NO_PREVIOUS_HOSTS, HEADER_PER_TRY_TIMEOUT_MS,
-    HEADER_RETRIABLE_STATUS_CODES, HEADER_RETRY_ON, HEADER_TIMEOUT_MS,
+    HEADER_RETRIABLE_STATUS_CODES, HEADER_RETRY_ON, HEADER_TIMEOUT_MS, ROUTE_DEFAULT_NUM_RETRIES,
+    ROUTE_DEFAULT_RETRIABLE_STATUS_CODES, ROUTE_DEFAULT_RETRY_ON,
 };
 
 use crate::config::Sticky;
@@ -41,15 +43,28 @@ const NOT_MIRRORED: &[&str] = &[
     "te",
 ];
 
-/// One header operation, applied in order.
+/// One header operation, applied in order. Names and values borrow from the compiled
+/// configuration and the request where they can (no allocation on the common path).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HeaderOp {
+pub enum HeaderOp<'a> {
     /// Replace every value (or add).
-    Set(String, String),
+    Set(Cow<'a, str>, Cow<'a, str>),
     /// Append a value.
-    Add(String, String),
+    Add(Cow<'a, str>, Cow<'a, str>),
     /// Remove every value.
-    Remove(String),
+    Remove(Cow<'a, str>),
+}
+
+impl HeaderOp<'_> {
+    /// The same operation, owning its strings (to keep it past the request headers).
+    pub fn into_owned(self) -> HeaderOp<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        match self {
+            HeaderOp::Set(k, v) => HeaderOp::Set(own(k), own(v)),
+            HeaderOp::Add(k, v) => HeaderOp::Add(own(k), own(v)),
+            HeaderOp::Remove(k) => HeaderOp::Remove(own(k)),
+        }
+    }
 }
 
 /// A response the filter sends itself.
@@ -71,6 +86,27 @@ pub enum Outcome {
     Reply(LocalReply),
 }
 
+/// Identifies a request's metric labels ([`Labels`]) without their strings: the matched
+/// rule ([`Decision::rule_key`]), the destination's position (or one of the `SLOT_*`
+/// outcomes) and the port the decision used (cluster names of destinations without a port
+/// depend on it). Equal keys have equal labels within one compiled configuration, so the
+/// filter caches metric ids by key instead of formatting and hashing names per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MetricKey {
+    pub rule: Option<(u32, u32)>,
+    pub slot: u32,
+    pub port: u32,
+}
+
+/// [`MetricKey::slot`] of a request that matched no rule (or an ignored one).
+pub const SLOT_NO_ROUTE: u32 = u32::MAX;
+/// [`MetricKey::slot`] of a redirect.
+pub const SLOT_REDIRECT: u32 = u32::MAX - 1;
+/// [`MetricKey::slot`] of a direct response.
+pub const SLOT_DIRECT_RESPONSE: u32 = u32::MAX - 2;
+/// [`MetricKey::slot`] of a route without a destination.
+pub const SLOT_NO_DESTINATION: u32 = u32::MAX - 3;
+
 /// Names identifying a request's rule in metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Labels {
@@ -84,19 +120,23 @@ pub struct Labels {
 
 /// Everything the filter does for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    pub labels: Labels,
+pub struct Plan<'a> {
+    /// The `destination` label: the chosen cluster, or `redirect`, `direct_response`,
+    /// `no_route`, `no_destination` ([`labels`] gives all three labels).
+    pub destination: Cow<'a, str>,
+    /// Identifies the labels for metric-id caches.
+    pub key: MetricKey,
     /// Request header changes (after the client's control headers were stripped).
-    pub request_ops: Vec<HeaderOp>,
+    pub request_ops: Vec<HeaderOp<'a>>,
     /// Response header changes for upstream responses.
-    pub response_ops: Vec<HeaderOp>,
+    pub response_ops: Vec<HeaderOp<'a>>,
     /// Fault delay before the outcome.
     pub delay: Option<Duration>,
     pub outcome: Outcome,
     /// True when the outcome is an injected abort.
     pub aborted: bool,
     /// Clusters that get a shadow copy (sampled already).
-    pub mirrors: Vec<String>,
+    pub mirrors: Vec<Cow<'a, str>>,
     /// The route timeout, if any (also bounds mirror calls).
     pub timeout: Option<Duration>,
 }
@@ -112,18 +152,25 @@ pub struct PlanSettings<'a> {
 /// header and Envoy's fault/retry/timeout control headers. Client-sent copies are stripped
 /// before routing, so a client cannot pick its own subset, retries or faults.
 pub fn is_control_header(name: &str, cluster_header: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n == cluster_header
-        || n == HEADER_NO_PREVIOUS_HOSTS
-        || n == HEADER_MAX_RETRIES
-        || n == "x-envoy-hedge-on-per-try-timeout"
-        || n.starts_with("x-envoy-fault-")
-        || n.starts_with("x-envoy-retry-")
-        || n.starts_with("x-envoy-retriable-")
-        || n.starts_with("x-envoy-upstream-rq-")
+    // Case-insensitive without allocating (Envoy hands names in lower case; the checks do
+    // not rely on it).
+    let starts = |prefix: &str| {
+        name.as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    name.eq_ignore_ascii_case(cluster_header)
+        || (starts("x-")
+            && (name.eq_ignore_ascii_case(HEADER_NO_PREVIOUS_HOSTS)
+                || name.eq_ignore_ascii_case(HEADER_MAX_RETRIES)
+                || name.eq_ignore_ascii_case("x-envoy-hedge-on-per-try-timeout")
+                || starts("x-envoy-fault-")
+                || starts("x-envoy-retry-")
+                || starts("x-envoy-retriable-")
+                || starts("x-envoy-upstream-rq-")))
 }
 
-/// Control headers present in `headers` (each name once, in order).
+/// Control headers present in `headers` (each name once, in order, lower case).
 pub fn control_headers(headers: &[(String, String)], cluster_header: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (k, _) in headers {
@@ -135,14 +182,14 @@ pub fn control_headers(headers: &[(String, String)], cluster_header: &str) -> Ve
 }
 
 /// Applies `ops` to a header list the way Envoy's header map does.
-pub fn apply_ops(headers: &mut Vec<(String, String)>, ops: &[HeaderOp]) {
+pub fn apply_ops(headers: &mut Vec<(String, String)>, ops: &[HeaderOp<'_>]) {
     for op in ops {
         match op {
             HeaderOp::Set(k, v) => {
                 headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
-                headers.push((k.clone(), v.clone()));
+                headers.push((k.to_string(), v.to_string()));
             }
-            HeaderOp::Add(k, v) => headers.push((k.clone(), v.clone())),
+            HeaderOp::Add(k, v) => headers.push((k.to_string(), v.to_string())),
             HeaderOp::Remove(k) => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k)),
         }
     }
@@ -164,7 +211,7 @@ pub fn shadow_host(authority: &str) -> String {
 /// hop-by-hop headers, `:authority` with the `-shadow` suffix.
 pub fn shadow_headers(
     request: &[(String, String)],
-    ops: &[HeaderOp],
+    ops: &[HeaderOp<'_>],
     cluster_header: &str,
 ) -> Vec<(String, String)> {
     let mut h: Vec<(String, String)> = request.to_vec();
@@ -206,25 +253,81 @@ pub fn sticky_key<'a>(req: &Request<'a>, sticky: &Sticky) -> Option<Cow<'a, str>
     }
 }
 
-fn ops_from(h: &HeaderOperations, out: &mut Vec<HeaderOp>) {
-    out.extend(h.remove.iter().map(|k| HeaderOp::Remove(k.clone())));
+fn ops_from<'a>(h: &'a HeaderOperations, out: &mut Vec<HeaderOp<'a>>) {
+    out.extend(h.remove.iter().map(|k| HeaderOp::Remove(Cow::Borrowed(k))));
     out.extend(
         h.set
             .iter()
-            .map(|(k, v)| HeaderOp::Set(k.clone(), v.clone())),
+            .map(|(k, v)| HeaderOp::Set(Cow::Borrowed(k), Cow::Borrowed(v))),
     );
     out.extend(
         h.add
             .iter()
-            .map(|(k, v)| HeaderOp::Add(k.clone(), v.clone())),
+            .map(|(k, v)| HeaderOp::Add(Cow::Borrowed(k), Cow::Borrowed(v))),
     );
+}
+
+/// True when `r` is the retry policy the rendered routes carry (Istio's default,
+/// `filter_config::ROUTE_DEFAULT_*`): the filter then sets no retry header. The
+/// previous-hosts predicate is chosen separately (`HEADER_NO_PREVIOUS_HOSTS`); back-off and
+/// remote localities are not conveyed by headers either way.
+pub fn is_route_default(r: &RetryPolicy) -> bool {
+    r.attempts == ROUTE_DEFAULT_NUM_RETRIES
+        && r.retry_on == ROUTE_DEFAULT_RETRY_ON
+        && r.retriable_status_codes == ROUTE_DEFAULT_RETRIABLE_STATUS_CODES
+        && r.per_try_timeout.is_none()
+}
+
+/// Router headers for the effective retry policy (`None`: retries disabled). Istio's default
+/// policy is the route's own: no header. Any other policy sets `x-envoy-max-retries` (`0`
+/// when disabled), which selects a rendered route without a `retry_on` of its own, so the
+/// headers are the whole policy (see `filter_config`).
+fn retry_ops<'a>(retries: Option<&'a RetryPolicy>, ops: &mut Vec<HeaderOp<'a>>) {
+    let Some(r) = retries else {
+        ops.push(HeaderOp::Set(HEADER_MAX_RETRIES.into(), "0".into()));
+        return;
+    };
+    if !r.retry_previous_hosts {
+        ops.push(HeaderOp::Set(HEADER_NO_PREVIOUS_HOSTS.into(), "1".into()));
+    }
+    if is_route_default(r) {
+        return;
+    }
+    ops.push(HeaderOp::Set(
+        HEADER_MAX_RETRIES.into(),
+        r.attempts.to_string().into(),
+    ));
+    if !r.retry_on.is_empty() {
+        ops.push(HeaderOp::Set(
+            HEADER_RETRY_ON.into(),
+            Cow::Borrowed(&r.retry_on),
+        ));
+    }
+    if !r.retriable_status_codes.is_empty() {
+        let codes: Vec<String> = r
+            .retriable_status_codes
+            .iter()
+            .map(u32::to_string)
+            .collect();
+        ops.push(HeaderOp::Set(
+            HEADER_RETRIABLE_STATUS_CODES.into(),
+            codes.join(",").into(),
+        ));
+    }
+    if let Some(t) = r.per_try_timeout {
+        ops.push(HeaderOp::Set(
+            HEADER_PER_TRY_TIMEOUT_MS.into(),
+            millis(t).into(),
+        ));
+    }
 }
 
 fn millis(d: Duration) -> String {
     d.as_millis().to_string()
 }
 
-fn labels(d: &Decision<'_>, destination: String) -> Labels {
+/// The metric labels of a request: its decision and the plan's [`Plan::destination`].
+pub fn labels(d: &Decision<'_>, destination: &str) -> Labels {
     let virtual_service = d
         .virtual_service()
         .map(|v| v.strip_prefix("VirtualService ").unwrap_or(v).to_owned())
@@ -237,7 +340,7 @@ fn labels(d: &Decision<'_>, destination: String) -> Labels {
     Labels {
         virtual_service,
         rule,
-        destination,
+        destination: destination.to_owned(),
     }
 }
 
@@ -256,14 +359,19 @@ pub fn abort_reply(err: &AbortError) -> LocalReply {
 }
 
 /// Decides what the filter does for `req` given the engine's decision.
-pub fn plan<R: RandomSource + ?Sized>(
-    d: &Decision<'_>,
-    req: &Request<'_>,
-    s: &PlanSettings<'_>,
+pub fn plan<'a, R: RandomSource + ?Sized>(
+    d: &Decision<'a>,
+    req: &Request<'a>,
+    s: &PlanSettings<'a>,
     rng: &mut R,
-) -> Plan {
+) -> Plan<'a> {
     let mut p = Plan {
-        labels: labels(d, String::new()),
+        destination: Cow::Borrowed(""),
+        key: MetricKey {
+            rule: d.rule_key(),
+            slot: SLOT_NO_ROUTE,
+            port: d.port(),
+        },
         request_ops: Vec::new(),
         response_ops: Vec::new(),
         delay: None,
@@ -274,7 +382,7 @@ pub fn plan<R: RandomSource + ?Sized>(
     };
     let action = d.action();
     if let EngineAction::NoRoute(_) = action {
-        p.labels.destination = "no_route".into();
+        p.destination = "no_route".into();
         p.outcome = Outcome::Reply(LocalReply {
             status: 404,
             headers: Vec::new(),
@@ -296,7 +404,8 @@ pub fn plan<R: RandomSource + ?Sized>(
     match action {
         EngineAction::NoRoute(_) => {}
         EngineAction::Redirect(r) => {
-            p.labels.destination = "redirect".into();
+            p.destination = "redirect".into();
+            p.key.slot = SLOT_REDIRECT;
             let mut headers = vec![("location".to_owned(), r.location.clone())];
             apply_ops(&mut headers, &rule_response);
             p.outcome = Outcome::Reply(LocalReply {
@@ -307,7 +416,8 @@ pub fn plan<R: RandomSource + ?Sized>(
             });
         }
         EngineAction::DirectResponse { status, body } => {
-            p.labels.destination = "direct_response".into();
+            p.destination = "direct_response".into();
+            p.key.slot = SLOT_DIRECT_RESPONSE;
             let mut headers = Vec::new();
             apply_ops(&mut headers, &rule_response);
             p.outcome = Outcome::Reply(LocalReply {
@@ -324,7 +434,8 @@ pub fn plan<R: RandomSource + ?Sized>(
                 None => route.choose(rng),
             };
             let Some(dest) = dest else {
-                p.labels.destination = "no_destination".into();
+                p.destination = "no_destination".into();
+                p.key.slot = SLOT_NO_DESTINATION;
                 p.outcome = Outcome::Reply(LocalReply {
                     status: 503,
                     headers: Vec::new(),
@@ -333,12 +444,10 @@ pub fn plan<R: RandomSource + ?Sized>(
                 });
                 return p;
             };
-            p.labels.destination = dest.cluster.to_string();
+            p.key.slot = dest.index;
+            p.destination = dest.cluster.clone();
             let ops = &mut p.request_ops;
-            ops.push(HeaderOp::Set(
-                s.cluster_header.into(),
-                dest.cluster.to_string(),
-            ));
+            ops.push(HeaderOp::Set(s.cluster_header.into(), dest.cluster));
             // Envoy: weighted-cluster level first, then route level.
             ops_from(&dest.headers.request, ops);
             if let Some(h) = d.headers() {
@@ -353,50 +462,22 @@ pub fn plan<R: RandomSource + ?Sized>(
                 d.rewritten_authority()
             };
             if let Some(a) = authority {
-                ops.push(HeaderOp::Set(":authority".into(), a.to_owned()));
+                ops.push(HeaderOp::Set(":authority".into(), a.into()));
             }
             if let Some(path) = d.rewritten_path() {
-                ops.push(HeaderOp::Set(
-                    ORIGINAL_PATH_HEADER.into(),
-                    req.path.to_owned(),
-                ));
-                ops.push(HeaderOp::Set(":path".into(), path));
+                ops.push(HeaderOp::Set(ORIGINAL_PATH_HEADER.into(), req.path.into()));
+                ops.push(HeaderOp::Set(":path".into(), path.into()));
             }
             p.timeout = d.timeout();
             if let Some(t) = p.timeout {
-                ops.push(HeaderOp::Set(HEADER_TIMEOUT_MS.into(), millis(t)));
+                ops.push(HeaderOp::Set(HEADER_TIMEOUT_MS.into(), millis(t).into()));
             }
-            if let Some(r) = d.retries() {
-                ops.push(HeaderOp::Set(
-                    HEADER_MAX_RETRIES.into(),
-                    r.attempts.to_string(),
-                ));
-                if !r.retry_on.is_empty() {
-                    ops.push(HeaderOp::Set(HEADER_RETRY_ON.into(), r.retry_on.clone()));
-                }
-                if !r.retriable_status_codes.is_empty() {
-                    let codes: Vec<String> = r
-                        .retriable_status_codes
-                        .iter()
-                        .map(u32::to_string)
-                        .collect();
-                    ops.push(HeaderOp::Set(
-                        HEADER_RETRIABLE_STATUS_CODES.into(),
-                        codes.join(","),
-                    ));
-                }
-                if let Some(t) = r.per_try_timeout {
-                    ops.push(HeaderOp::Set(HEADER_PER_TRY_TIMEOUT_MS.into(), millis(t)));
-                }
-                if !r.retry_previous_hosts {
-                    ops.push(HeaderOp::Set(HEADER_NO_PREVIOUS_HOSTS.into(), "1".into()));
-                }
-            }
+            retry_ops(d.retries(), ops);
             ops_from(&dest.headers.response, &mut p.response_ops);
             p.response_ops.extend(rule_response);
             for m in d.mirrors() {
                 if m.percentage.sample(rng) {
-                    p.mirrors.push(m.destination.cluster.into_owned());
+                    p.mirrors.push(m.destination.cluster);
                 }
             }
         }
@@ -423,7 +504,7 @@ mod tests {
         Engine::compile(loaded.resources(), &EngineOptions::default()).unwrap()
     }
 
-    fn plan_for(e: &Engine, headers: &[(&str, &str)], seed: u64) -> Plan {
+    fn plan_for<'a>(e: &'a Engine, headers: &'a [(&'a str, &'a str)], seed: u64) -> Plan<'a> {
         let req = Request::from_headers(headers);
         let d = e.decide(&req);
         let s = PlanSettings {
@@ -433,16 +514,22 @@ mod tests {
         plan(&d, &req, &s, &mut SplitMix64(seed))
     }
 
-    fn cluster(p: &Plan) -> Option<&str> {
+    fn labels_for(e: &Engine, headers: &[(&str, &str)], seed: u64) -> Labels {
+        let req = Request::from_headers(headers);
+        let d = e.decide(&req);
+        labels(&d, &plan_for(e, headers, seed).destination)
+    }
+
+    fn cluster<'p>(p: &'p Plan<'_>) -> Option<&'p str> {
         p.request_ops.iter().find_map(|op| match op {
-            HeaderOp::Set(k, v) if k == CH => Some(v.as_str()),
+            HeaderOp::Set(k, v) if k == CH => Some(v.as_ref()),
             _ => None,
         })
     }
 
-    fn set(p: &Plan, name: &str) -> Option<String> {
+    fn set(p: &Plan<'_>, name: &str) -> Option<String> {
         p.request_ops.iter().find_map(|op| match op {
-            HeaderOp::Set(k, v) if k == name => Some(v.clone()),
+            HeaderOp::Set(k, v) if k == name => Some(v.to_string()),
             _ => None,
         })
     }
@@ -476,15 +563,28 @@ spec:
             cluster(&p),
             Some("outbound|9080|v2|reviews.default.svc.cluster.local")
         );
-        assert_eq!(p.labels.virtual_service, "default/reviews");
-        assert_eq!(p.labels.rule, "jason");
-        assert_eq!(p.outcome, Outcome::Forward);
-        assert_eq!(set(&p, HEADER_MAX_RETRIES).as_deref(), Some("2"));
-        assert_eq!(
-            set(&p, HEADER_RETRIABLE_STATUS_CODES).as_deref(),
-            Some("503")
+        let l = labels_for(
+            &e,
+            &[
+                (":authority", "reviews:9080"),
+                (":path", "/"),
+                ("end-user", "jason"),
+            ],
+            1,
         );
-        assert!(set(&p, HEADER_RETRY_ON).is_some_and(|r| r.contains("connect-failure")));
+        assert_eq!(l.virtual_service, "default/reviews");
+        assert_eq!(l.rule, "jason");
+        assert_eq!(l.destination, p.destination);
+        assert_eq!(p.outcome, Outcome::Forward);
+        // Istio's default retry policy is the rendered route's: no header for it.
+        assert_eq!(
+            p.request_ops,
+            vec![HeaderOp::Set(
+                CH.into(),
+                "outbound|9080|v2|reviews.default.svc.cluster.local".into()
+            )],
+            "only the cluster header"
+        );
         assert_eq!(
             set(&p, HEADER_TIMEOUT_MS),
             None,
@@ -496,14 +596,111 @@ spec:
             cluster(&p),
             Some("outbound|9080|v1|reviews.default.svc.cluster.local")
         );
-        assert_eq!(p.labels.rule, "1");
+        assert_eq!(
+            labels_for(&e, &[(":authority", "reviews:9080"), (":path", "/")], 1).rule,
+            "1"
+        );
+        assert_ne!(
+            p.key,
+            plan_for(
+                &e,
+                &[
+                    (":authority", "reviews:9080"),
+                    (":path", "/"),
+                    ("end-user", "jason"),
+                ],
+                1
+            )
+            .key,
+            "a metric key per rule"
+        );
+    }
+
+    #[test]
+    fn retry_headers_only_for_policies_other_than_the_routes_default() {
+        let e = engine(
+            r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: default}
+spec:
+  hosts: [r]
+  http:
+  - match: [{headers: {x: {exact: unset}}}]
+    route: [{destination: {host: r}}]
+  - match: [{headers: {x: {exact: same}}}]
+    retries: {attempts: 2, retryOn: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes,503"}
+    route: [{destination: {host: r}}]
+  - match: [{headers: {x: {exact: zero}}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: r}}]
+  - match: [{headers: {x: {exact: three}}}]
+    retries: {attempts: 3}
+    route: [{destination: {host: r}}]
+  - match: [{headers: {x: {exact: custom}}}]
+    retries: {attempts: 1, retryOn: "5xx,429", perTryTimeout: 250ms, retryIgnorePreviousHosts: false}
+    route: [{destination: {host: r}}]
+  - match: [{headers: {x: {exact: hash}}}]
+    route: [{destination: {host: hashed}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: hashed, namespace: default}
+spec:
+  host: hashed
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+"#,
+        );
+        let retry_ops = |x: &str| -> Vec<HeaderOp<'static>> {
+            let h = [(":authority", "r"), ("x", x)];
+            let p = plan_for(&e, &h, 1);
+            assert!(cluster(&p).is_some(), "{x}: {p:?}");
+            p.request_ops
+                .into_iter()
+                .filter(|op| !matches!(op, HeaderOp::Set(k, _) if k == CH))
+                .map(HeaderOp::into_owned)
+                .collect()
+        };
+        let s = |k: &str, v: &str| HeaderOp::Set(k.to_owned().into(), v.to_owned().into());
+        // The engine's default policy is the one the rendered routes carry.
+        let req = Request::from_headers(&[(":authority", "r"), ("x", "unset")]);
+        let d = e.decide(&req);
+        assert!(d
+            .retries()
+            .is_some_and(|r| r.istio_default && is_route_default(r)));
+        assert_eq!(retry_ops("unset"), []);
+        assert_eq!(retry_ops("same"), [], "written out, but Istio's default");
+        // attempts 0: x-envoy-max-retries selects the route without retry_on; no retry-on
+        // header, so the router does not retry (as before: no retry header at all).
+        assert_eq!(retry_ops("zero"), [s(HEADER_MAX_RETRIES, "0")]);
+        assert_eq!(
+            retry_ops("three"),
+            [
+                s(HEADER_MAX_RETRIES, "3"),
+                s(HEADER_RETRY_ON, ROUTE_DEFAULT_RETRY_ON),
+                s(HEADER_RETRIABLE_STATUS_CODES, "503"),
+            ]
+        );
+        assert_eq!(
+            retry_ops("custom"),
+            [
+                s(HEADER_NO_PREVIOUS_HOSTS, "1"),
+                s(HEADER_MAX_RETRIES, "1"),
+                s(HEADER_RETRY_ON, "5xx,retriable-status-codes"),
+                s(HEADER_RETRIABLE_STATUS_CODES, "429"),
+                s(HEADER_PER_TRY_TIMEOUT_MS, "250"),
+            ]
+        );
+        // Consistent hash: Istio's default policy without the previous-hosts predicate.
+        assert_eq!(retry_ops("hash"), [s(HEADER_NO_PREVIOUS_HOSTS, "1")]);
     }
 
     #[test]
     fn no_route_is_404() {
         let e = engine(BOOKINFO);
         let p = plan_for(&e, &[(":authority", "other"), (":path", "/")], 1);
-        assert_eq!(p.labels.destination, "no_route");
+        assert_eq!(p.destination, "no_route");
+        assert_eq!(p.key.slot, SLOT_NO_ROUTE);
         assert!(matches!(
             p.outcome,
             Outcome::Reply(LocalReply { status: 404, .. })
@@ -642,7 +839,7 @@ spec:
             r.headers,
             vec![("location".to_owned(), "http://ratings/moved".to_owned())]
         );
-        assert_eq!(p.labels.destination, "redirect");
+        assert_eq!(p.destination, "redirect");
     }
 
     #[test]

@@ -126,17 +126,22 @@ impl Host for WasmHost {
         // Bytes: the SDK's String variant unwraps UTF-8 conversion of values.
         let map = hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
             .map_err(|s| err("get request headers", s))?;
+        // Valid UTF-8 (nearly always) becomes a String in place, without a copy.
         Ok(map
             .into_iter()
-            .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+            .map(|(k, v)| {
+                let v = String::from_utf8(v)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                (k, v)
+            })
             .collect())
     }
 
-    fn request_header(&mut self, op: &HeaderOp) -> Result<(), HostError> {
+    fn request_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError> {
         header_op(MapType::HttpRequestHeaders, op)
     }
 
-    fn response_header(&mut self, op: &HeaderOp) -> Result<(), HostError> {
+    fn response_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError> {
         header_op(MapType::HttpResponseHeaders, op)
     }
 
@@ -198,27 +203,35 @@ impl Host for WasmHost {
     }
 
     fn increment(&mut self, metric: &str) {
-        let id = METRICS.with(|m| m.borrow().get(metric).copied());
-        let id = match id {
-            Some(id) => id,
-            None => match hostcalls::define_metric(MetricType::Counter, metric) {
-                Ok(id) => {
-                    METRICS.with(|m| m.borrow_mut().insert(metric.to_owned(), id));
-                    id
-                }
-                Err(s) => {
-                    log(
-                        LogLevel::Warn,
-                        &format!("meshroute: cannot define metric {metric}: {s:?}"),
-                    );
-                    return;
-                }
-            },
-        };
+        if let Some(id) = self.metric_id(metric) {
+            self.increment_id(id);
+        }
+    }
+
+    fn metric_id(&mut self, metric: &str) -> Option<u32> {
+        if let Some(id) = METRICS.with(|m| m.borrow().get(metric).copied()) {
+            return Some(id);
+        }
+        match hostcalls::define_metric(MetricType::Counter, metric) {
+            Ok(id) => {
+                METRICS.with(|m| m.borrow_mut().insert(metric.to_owned(), id));
+                Some(id)
+            }
+            Err(s) => {
+                log(
+                    LogLevel::Warn,
+                    &format!("meshroute: cannot define metric {metric}: {s:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn increment_id(&mut self, id: u32) {
         if let Err(s) = hostcalls::increment_metric(id, 1) {
             log(
                 LogLevel::Debug,
-                &format!("meshroute: cannot increment {metric}: {s:?}"),
+                &format!("meshroute: cannot increment metric {id}: {s:?}"),
             );
         }
     }
@@ -260,7 +273,7 @@ impl Host for WasmHost {
     }
 }
 
-fn header_op(map: MapType, op: &HeaderOp) -> Result<(), HostError> {
+fn header_op(map: MapType, op: &HeaderOp<'_>) -> Result<(), HostError> {
     match op {
         HeaderOp::Set(k, v) => hostcalls::set_map_value(map, k, Some(v)),
         HeaderOp::Add(k, v) => hostcalls::add_map_value(map, k, v),

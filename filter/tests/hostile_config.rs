@@ -48,14 +48,7 @@ fn route(
     let p = plan(&d, &req, &settings, rng);
     match p.outcome {
         Outcome::Reply(_) => None,
-        Outcome::Forward => Some(
-            p.labels
-                .destination
-                .split('|')
-                .nth(2)
-                .unwrap_or("")
-                .to_owned(),
-        ),
+        Outcome::Forward => Some(p.destination.split('|').nth(2).unwrap_or("").to_owned()),
     }
 }
 

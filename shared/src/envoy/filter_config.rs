@@ -49,17 +49,34 @@
 //! |---|---|---|
 //! | destination | `<cluster_header>: outbound\|PORT\|SUBSET\|FQDN` (absent: a rendered route answers 404, like Istio's NR; a cluster the bootstrap lacks: 503, like Istio's NC) | route `cluster_header` |
 //! | timeout (Istio default: none) | `x-envoy-upstream-rq-timeout-ms` (`0` = none) | router |
-//! | retries | `x-envoy-max-retries`, `x-envoy-retry-on`, `x-envoy-retriable-status-codes`, `x-envoy-upstream-rq-per-try-timeout-ms` | router |
+//! | Istio's default retry policy | nothing: it is the rendered routes' own `retry_policy` | route |
+//! | any other retry policy, or none (`attempts: 0`) | `x-envoy-max-retries` (always, `0` for none), `x-envoy-retry-on`, `x-envoy-retriable-status-codes`, `x-envoy-upstream-rq-per-try-timeout-ms` | selects a route whose policy has no `retry_on`; router |
 //! | no "previous hosts" retry predicate (consistent hash, `retryIgnorePreviousHosts: false`) | [`HEADER_NO_PREVIOUS_HOSTS`]`: 1` | selects a route without the predicate |
 //!
 //! Istio applies its default retry policy (2 retries on
-//! `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with 503) to
-//! every rule without `retries`, so the filter sets the retry headers on nearly every request;
-//! `attempts: 0` means no retry header at all. The route's retry policy has no `retry_on` of
-//! its own (Envoy ORs the route's `retry_on` with the header's), a `previous_hosts` host
-//! predicate and `host_selection_retry_max_attempts: 5` like Istio's default policy; its
-//! timeout is `0s` (Istio's "no timeout"). Without `x-envoy-retry-on` the router does not
-//! retry. Because clients could send these headers themselves, the filter must remove or
+//! `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with 503,
+//! [`ROUTE_DEFAULT_NUM_RETRIES`], [`ROUTE_DEFAULT_RETRY_ON`], [`ROUTE_DEFAULT_RETRIABLE_STATUS_CODES`])
+//! to every rule without `retries`. The rendered routes carry that policy, so for such rules
+//! (nearly all) the filter sets no retry header. For a rule whose retries differ, the filter
+//! sets `x-envoy-max-retries` (`0` for `attempts: 0`) and the other retry headers; a request
+//! carrying `x-envoy-max-retries` selects a route whose retry policy has **no** `retry_on` of
+//! its own (Envoy ORs the route's `retry_on` with the header's, so the default's conditions
+//! would otherwise stay): the policy is then exactly the headers', and without
+//! `x-envoy-retry-on` the router does not retry at all. Every route has a `previous_hosts` host
+//! predicate (or not, with [`HEADER_NO_PREVIOUS_HOSTS`]) and `host_selection_retry_max_attempts: 5`
+//! like Istio's policies; its timeout is `0s` (Istio's "no timeout"). The routes, first match
+//! wins ([`crate::envoy`] renders them; a hand-written bootstrap must have the same, or rules
+//! without `retries` are not retried):
+//!
+//! | route | matches | retry policy |
+//! |---|---|---|
+//! | `meshroute-no-route` | no cluster header | — (direct response 404) |
+//! | `meshroute-retry-headers-no-previous-hosts` | `x-envoy-max-retries` and [`HEADER_NO_PREVIOUS_HOSTS`] present | from headers, no predicate |
+//! | `meshroute-retry-headers` | `x-envoy-max-retries` present | from headers, previous-hosts predicate |
+//! | `meshroute-no-previous-hosts` | [`HEADER_NO_PREVIOUS_HOSTS`] present | Istio's default, no predicate (`DefaultConsistentHashPolicy`) |
+//! | `meshroute` | everything else | Istio's default (`DefaultPolicy`) |
+//!
+//! Because clients could send these headers themselves, the filter must remove or
 //! overwrite every `x-envoy-fault-*`, `x-envoy-retry-*`, `x-envoy-retriable-*`,
 //! `x-envoy-max-retries`, `x-envoy-upstream-rq-*` header, [`HEADER_NO_PREVIOUS_HOSTS`] and the
 //! cluster header on every request (Envoy re-selects the route after the filter changed them).
@@ -98,6 +115,15 @@ pub const HEADER_PER_TRY_TIMEOUT_MS: &str = "x-envoy-upstream-rq-per-try-timeout
 pub const HEADER_MAX_RETRIES: &str = "x-envoy-max-retries";
 pub const HEADER_RETRY_ON: &str = "x-envoy-retry-on";
 pub const HEADER_RETRIABLE_STATUS_CODES: &str = "x-envoy-retriable-status-codes";
+
+/// Istio's default retry policy (`retry.DefaultPolicy`), which the rendered wasm-mode routes
+/// carry: the filter sets no retry header for a rule whose effective policy is this one.
+pub const ROUTE_DEFAULT_NUM_RETRIES: u32 = 2;
+/// `retry_on` of Istio's default retry policy.
+pub const ROUTE_DEFAULT_RETRY_ON: &str =
+    "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+/// `retriable_status_codes` of Istio's default retry policy.
+pub const ROUTE_DEFAULT_RETRIABLE_STATUS_CODES: &[u32] = &[503];
 
 /// The filter's plugin configuration. See the [module docs](self) for the contract.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -31,15 +31,17 @@ use crate::model::{
     HTTPRoute, HeaderOperations, Headers, OptSliceExt, StringMatch, VirtualService,
 };
 
-use super::filter_config::HEADER_NO_PREVIOUS_HOSTS;
+use super::filter_config::{
+    HEADER_MAX_RETRIES, HEADER_NO_PREVIOUS_HOSTS, ROUTE_DEFAULT_NUM_RETRIES,
+    ROUTE_DEFAULT_RETRIABLE_STATUS_CODES, ROUTE_DEFAULT_RETRY_ON,
+};
 use super::{
     codes, duration, fractional_percent_hundred, fractional_percent_million, policy, typed,
     ClusterRef, Ctx,
 };
 
 /// Istio's default `retryOn`.
-pub(crate) const DEFAULT_RETRY_ON: &str =
-    "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+pub(crate) const DEFAULT_RETRY_ON: &str = ROUTE_DEFAULT_RETRY_ON;
 const PREVIOUS_HOSTS: &str = "envoy.retry_host_predicates.previous_hosts";
 const FAULT_FILTER: &str = "envoy.filters.http.fault";
 const CORS_FILTER: &str = "envoy.filters.http.cors";
@@ -863,9 +865,12 @@ fn previous_hosts_predicate() -> Value {
 fn default_retry_policy(previous_hosts: bool) -> Map<String, Value> {
     let mut p = Map::new();
     p.insert("retry_on".into(), json!(DEFAULT_RETRY_ON));
-    p.insert("num_retries".into(), json!(2));
+    p.insert("num_retries".into(), json!(ROUTE_DEFAULT_NUM_RETRIES));
     p.insert("host_selection_retry_max_attempts".into(), json!(5));
-    p.insert("retriable_status_codes".into(), json!([503]));
+    p.insert(
+        "retriable_status_codes".into(),
+        json!(ROUTE_DEFAULT_RETRIABLE_STATUS_CODES),
+    );
     if previous_hosts {
         p.insert("retry_host_predicate".into(), previous_hosts_predicate());
     }
@@ -1493,15 +1498,23 @@ pub(crate) fn gateway_virtual_hosts<'a>(
 }
 
 /// The routes of wasm mode: everything goes to the cluster the filter names in
-/// `cluster_header` (404 when it names none); timeouts and retries come from the router
-/// headers the filter sets.
+/// `cluster_header` (404 when it names none). Istio's default retry policy is the routes' own
+/// (the filter sets nothing for it); a request carrying `x-envoy-max-retries` (set by the
+/// filter for any other policy, `0` for none) selects a route whose policy has no `retry_on`,
+/// so the router's `x-envoy-*` headers alone decide. Timeouts come from the router headers.
+/// The contract is in [`super::filter_config`].
 pub(crate) fn wasm_routes(cluster_header: &str) -> Vec<Value> {
-    let action = |predicate: bool| {
-        let mut rp = Map::new();
-        if predicate {
-            rp.insert("retry_host_predicate".into(), previous_hosts_predicate());
-        }
-        rp.insert("host_selection_retry_max_attempts".into(), json!(5));
+    let action = |default_policy: bool, predicate: bool| {
+        let rp = if default_policy {
+            default_retry_policy(predicate)
+        } else {
+            let mut rp = Map::new();
+            if predicate {
+                rp.insert("retry_host_predicate".into(), previous_hosts_predicate());
+            }
+            rp.insert("host_selection_retry_max_attempts".into(), json!(5));
+            rp
+        };
         json!({
             "cluster_header": cluster_header,
             "timeout": "0s",
@@ -1509,6 +1522,7 @@ pub(crate) fn wasm_routes(cluster_header: &str) -> Vec<Value> {
             "retry_policy": rp,
         })
     };
+    let present = |name: &str| json!({"name": name, "present_match": true});
     vec![
         // No cluster chosen (no rule matched): 404 like Istio's NR, not the router's 503.
         json!({
@@ -1517,14 +1531,24 @@ pub(crate) fn wasm_routes(cluster_header: &str) -> Vec<Value> {
             "direct_response": {"status": 404},
         }),
         json!({
+            "name": "meshroute-retry-headers-no-previous-hosts",
+            "match": {"prefix": "/", "headers": [present(HEADER_MAX_RETRIES), present(HEADER_NO_PREVIOUS_HOSTS)]},
+            "route": action(false, false),
+        }),
+        json!({
+            "name": "meshroute-retry-headers",
+            "match": {"prefix": "/", "headers": [present(HEADER_MAX_RETRIES)]},
+            "route": action(false, true),
+        }),
+        json!({
             "name": "meshroute-no-previous-hosts",
-            "match": {"prefix": "/", "headers": [{"name": HEADER_NO_PREVIOUS_HOSTS, "present_match": true}]},
-            "route": action(false),
+            "match": {"prefix": "/", "headers": [present(HEADER_NO_PREVIOUS_HOSTS)]},
+            "route": action(true, false),
         }),
         json!({
             "name": "meshroute",
             "match": {"prefix": "/"},
-            "route": action(true),
+            "route": action(true, true),
         }),
     ]
 }

@@ -1355,28 +1355,58 @@ fn wasm_mode_routes_by_cluster_header_and_carries_the_filter_config() {
     assert_eq!(vhs.len(), 1);
     assert_eq!(vhs[0]["domains"], json!(["*"]));
     let rs = vhs[0]["routes"].as_array().unwrap();
-    assert_eq!(rs.len(), 3);
+    assert_eq!(rs.len(), 5);
     assert_eq!(
         rs[0]["match"]["headers"],
         json!([{"name": "x-meshroute-cluster", "present_match": false}])
     );
     assert_eq!(rs[0]["direct_response"], json!({"status": 404}));
-    assert_eq!(
-        rs[1]["match"]["headers"][0]["name"],
-        filter_config::HEADER_NO_PREVIOUS_HOSTS
-    );
-    assert!(rs[1]["route"]["retry_policy"]
-        .get("retry_host_predicate")
-        .is_none());
-    assert_eq!(rs[2]["route"]["cluster_header"], "x-meshroute-cluster");
-    assert_eq!(rs[2]["route"]["timeout"], "0s");
-    assert!(
-        rs[2]["route"]["retry_policy"].get("retry_on").is_none(),
-        "retry_on comes from x-envoy-retry-on"
-    );
-    assert!(rs[2]["route"]["retry_policy"]
-        .get("retry_host_predicate")
-        .is_some());
+    let names = |r: &Value| -> Vec<String> {
+        r["match"]["headers"]
+            .as_array()
+            .map(|h| {
+                h.iter()
+                    .map(|m| {
+                        assert_eq!(m["present_match"], true, "{m}");
+                        m["name"].as_str().unwrap_or_default().to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let nph = filter_config::HEADER_NO_PREVIOUS_HOSTS;
+    let mr = filter_config::HEADER_MAX_RETRIES;
+    assert_eq!(names(&rs[1]), [mr, nph]);
+    assert_eq!(names(&rs[2]), [mr]);
+    assert_eq!(names(&rs[3]), [nph]);
+    assert!(names(&rs[4]).is_empty());
+    for r in &rs[1..] {
+        assert_eq!(r["route"]["cluster_header"], "x-meshroute-cluster");
+        assert_eq!(r["route"]["timeout"], "0s");
+        assert_eq!(
+            r["route"]["retry_policy"]["host_selection_retry_max_attempts"],
+            5
+        );
+        let predicate = r["route"]["retry_policy"]
+            .get("retry_host_predicate")
+            .is_some();
+        assert_eq!(predicate, !names(r).iter().any(|n| n == nph), "{r}");
+    }
+    // x-envoy-max-retries (set by the filter for a non-default policy): the headers decide.
+    for r in &rs[1..3] {
+        assert!(
+            r["route"]["retry_policy"].get("retry_on").is_none(),
+            "retry_on comes from x-envoy-retry-on: {r}"
+        );
+        assert!(r["route"]["retry_policy"].get("num_retries").is_none());
+    }
+    // Otherwise Istio's default policy, in the route (no header per request).
+    for r in &rs[3..] {
+        let rp = &r["route"]["retry_policy"];
+        assert_eq!(rp["retry_on"], filter_config::ROUTE_DEFAULT_RETRY_ON);
+        assert_eq!(rp["num_retries"], 2);
+        assert_eq!(rp["retriable_status_codes"], json!([503]));
+    }
     // The mirror's cluster exists for the filter's HTTP calls.
     cluster(&r, "outbound|9080|v9|reviews.default.svc.cluster.local");
 }
