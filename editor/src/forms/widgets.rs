@@ -114,21 +114,19 @@ pub fn list_text(v: Option<&Vec<String>>) -> String {
 
 /// `k: v` (or `k=v`) lines → map; blank is `None`.
 pub fn opt_map(s: &str) -> Option<BTreeMap<String, String>> {
-    let m: BTreeMap<String, String> = s
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            if l.is_empty() {
-                return None;
-            }
-            let (k, v) = l
-                .split_once(':')
-                .or_else(|| l.split_once('='))
-                .unwrap_or((l, ""));
-            Some((k.trim().to_owned(), v.trim().to_owned()))
-        })
-        .filter(|(k, _)| !k.is_empty())
-        .collect();
+    // Inserted one by one (a later line wins, as with `collect()`), which links no sort.
+    let mut m = BTreeMap::new();
+    for l in s.lines() {
+        let l = l.trim();
+        let (k, v) = l
+            .split_once(':')
+            .or_else(|| l.split_once('='))
+            .unwrap_or((l, ""));
+        let k = k.trim();
+        if !k.is_empty() {
+            m.insert(k.to_owned(), v.trim().to_owned());
+        }
+    }
     (!m.is_empty()).then_some(m)
 }
 

@@ -187,13 +187,20 @@ impl<T: FromValue> FromValue for Vec<T> {
 impl<T: FromValue> FromValue for BTreeMap<String, T> {
     fn from_value(value: Value) -> Result<Self, DecodeError> {
         match value {
-            Value::Object(m) => m
-                .into_iter()
-                .map(|(k, v)| match T::from_value(v) {
-                    Ok(t) => Ok((k, t)),
-                    Err(e) => Err(e.in_key(&k)),
-                })
-                .collect(),
+            // Inserted one by one rather than `collect()`ed: `BTreeMap: FromIterator` sorts its
+            // input first, which costs one stable-sort instance per value type in WebAssembly.
+            Value::Object(m) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in m {
+                    match T::from_value(v) {
+                        Ok(t) => {
+                            out.insert(k, t);
+                        }
+                        Err(e) => return Err(e.in_key(&k)),
+                    }
+                }
+                Ok(out)
+            }
             other => Err(DecodeError::invalid_type(&other, "a map")),
         }
     }
