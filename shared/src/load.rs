@@ -10,6 +10,7 @@
 
 use crate::diag::{codes, Diagnostic, Level};
 use crate::model::decode::FromValue;
+use crate::model::encode::ToValue;
 use crate::model::{self, ObjectMeta};
 use crate::yaml::{self, join_index, join_key, Limits, Positions};
 use serde_json::{Map, Value};
@@ -236,10 +237,7 @@ impl Resource {
         let mut obj = Map::new();
         obj.insert("apiVersion".into(), Value::String(self.api_version.clone()));
         obj.insert("kind".into(), Value::String(self.kind.as_str().into()));
-        obj.insert(
-            "metadata".into(),
-            serde_json::to_value(&self.metadata).unwrap_or(Value::Null),
-        );
+        obj.insert("metadata".into(), self.metadata.to_value());
         let body = match &self.spec {
             Spec::VirtualService(s) => spec_value(s),
             Spec::DestinationRule(s) => spec_value(s),
@@ -267,17 +265,14 @@ impl Resource {
     }
 }
 
-fn spec_value<T: serde::Serialize>(spec: &T) -> Value {
+fn spec_value<T: ToValue>(spec: &T) -> Value {
     let mut m = Map::new();
-    m.insert(
-        "spec".into(),
-        serde_json::to_value(spec).unwrap_or(Value::Null),
-    );
+    m.insert("spec".into(), spec.to_value());
     Value::Object(m)
 }
 
-fn body_value<T: serde::Serialize>(body: &T) -> Value {
-    serde_json::to_value(body).unwrap_or(Value::Null)
+fn body_value<T: ToValue>(body: &T) -> Value {
+    body.to_value()
 }
 
 /// Why a document did not become a [`Resource`].

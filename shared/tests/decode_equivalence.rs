@@ -1,18 +1,22 @@
 //! The loader's decoder (`model::decode`, `#[derive(FromValue)]`) against the model's serde
 //! derives: on every document of the Istio corpus, and on mutated copies with wrong types,
-//! both must give the same value, or both fail with the same message.
+//! both must give the same value, or both fail with the same message. The encoder
+//! (`model::encode`, `#[derive(ToValue)]`) against `serde_json::to_value` on each decoded
+//! value, with and without the `extra` maps.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failures panic
 
 mod common;
 
 use meshroute_model::model::decode::{decode, FromValue};
+use meshroute_model::model::encode::ToValue;
 use meshroute_model::model::{self, ObjectMeta};
 use meshroute_model::yaml::{parse_stream, Limits};
 use meshroute_model::Kind;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 
-fn same<T: FromValue + DeserializeOwned + PartialEq + std::fmt::Debug>(
+fn same<T: FromValue + ToValue + DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(
     v: &Value,
     what: &str,
     failures: &mut Vec<String>,
@@ -20,7 +24,20 @@ fn same<T: FromValue + DeserializeOwned + PartialEq + std::fmt::Debug>(
     let ours = decode::<T>(v.clone());
     let theirs = serde_json::from_value::<T>(v.clone());
     match (ours, theirs) {
-        (Ok(a), Ok(b)) if a == b => {}
+        (Ok(a), Ok(b)) if a == b => {
+            let enc = a.to_value();
+            let ser = serde_json::to_value(&a).unwrap();
+            if enc != ser {
+                failures.push(format!("{what}: to_value {enc} vs serde {ser}"));
+            }
+            let enc = model::without_extra(|| a.to_value());
+            let ser = model::without_extra(|| serde_json::to_value(&a).unwrap());
+            if enc != ser {
+                failures.push(format!(
+                    "{what}: without_extra: to_value {enc} vs serde {ser}"
+                ));
+            }
+        }
         (Err(a), Err(b)) if a.message() == b.to_string() => {}
         (a, b) => failures.push(format!("{what}: decode {a:?} vs serde {b:?}\n  input: {v}")),
     }

@@ -1,4 +1,4 @@
-//! `#[derive(FromValue)]` for `meshroute-model`'s types.
+//! `#[derive(FromValue)]` and `#[derive(ToValue)]` for `meshroute-model`'s types.
 //!
 //! Generates `impl crate::model::decode::FromValue` for a struct with named fields from the
 //! `#[serde(...)]` attributes it already carries, so that the derived decoder reads exactly
@@ -220,6 +220,119 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     #(#inits,)*
                     #extra_init
                 })
+            }
+        }
+    })
+}
+
+/// `#[derive(ToValue)]`: `impl crate::model::encode::ToValue`, the JSON value
+/// `serde_json::to_value` gives for the struct's `Serialize` derive, from the same
+/// `#[serde(...)]` attributes: `rename_all = "camelCase"`, `rename`, `skip_serializing_if`,
+/// `serialize_with` (called with `serde_json`'s value serializer) and `flatten` (the `extra`
+/// map, appended after the known fields). Without serde's `Serializer` machinery, which is
+/// large in WebAssembly (one `serialize` per type, `FlatMapSerializer` for every `extra`).
+#[proc_macro_derive(ToValue, attributes(serde))]
+pub fn derive_to_value(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match expand_to_value(&input) {
+        Ok(ts) => ts.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+#[derive(Default)]
+struct SerAttrs {
+    rename: Option<String>,
+    flatten: bool,
+    skip_if: Option<syn::ExprPath>,
+    serialize_with: Option<syn::ExprPath>,
+}
+
+fn ser_attrs(attrs: &[syn::Attribute]) -> syn::Result<SerAttrs> {
+    let mut out = SerAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                out.rename = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if meta.path.is_ident("flatten") {
+                out.flatten = true;
+            } else if meta.path.is_ident("skip_serializing_if") {
+                out.skip_if = Some(meta.value()?.parse::<LitStr>()?.parse()?);
+            } else if meta.path.is_ident("serialize_with") {
+                out.serialize_with = Some(meta.value()?.parse::<LitStr>()?.parse()?);
+            } else if meta.path.is_ident("with")
+                || meta.path.is_ident("skip")
+                || meta.path.is_ident("skip_serializing")
+                || meta.path.is_ident("getter")
+            {
+                return Err(meta.error("ToValue: this serde attribute is not supported"));
+            } else if meta.input.peek(syn::Token![=]) {
+                // deserialize-only attributes (deserialize_with, ...): ignore.
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(out)
+}
+
+fn expand_to_value(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let name = &input.ident;
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            name,
+            "ToValue derive: structs only (implement enums by hand)",
+        ));
+    };
+    let Fields::Named(fields) = &data.fields else {
+        return Err(syn::Error::new_spanned(
+            name,
+            "ToValue derive: named fields only",
+        ));
+    };
+    let camel = rename_all(&input.attrs)?.is_some();
+    let mut puts = Vec::new();
+    for f in &fields.named {
+        let Some(ident) = &f.ident else { continue };
+        let attrs = ser_attrs(&f.attrs)?;
+        let put = if attrs.flatten {
+            if attrs.serialize_with.is_some() {
+                return Err(syn::Error::new_spanned(
+                    f,
+                    "ToValue: flatten with serialize_with is not supported",
+                ));
+            }
+            quote! { crate::model::encode::put_flat(&mut __m, &self.#ident); }
+        } else {
+            let raw = ident.to_string();
+            let raw = raw.strip_prefix("r#").unwrap_or(&raw).to_owned();
+            let key = match attrs.rename {
+                Some(r) => r,
+                None if camel => camel_case(&raw),
+                None => raw,
+            };
+            match &attrs.serialize_with {
+                Some(path) => quote! {
+                    __m.insert(
+                        ::std::string::String::from(#key),
+                        #path(&self.#ident, ::serde_json::value::Serializer)
+                            .unwrap_or(::serde_json::Value::Null),
+                    );
+                },
+                None => quote! { crate::model::encode::put(&mut __m, #key, &self.#ident); },
+            }
+        };
+        puts.push(match &attrs.skip_if {
+            Some(skip) => quote! { if !#skip(&self.#ident) { #put } },
+            None => put,
+        });
+    }
+    Ok(quote! {
+        impl crate::model::encode::ToValue for #name {
+            fn to_value(&self) -> ::serde_json::Value {
+                let mut __m = ::serde_json::Map::new();
+                #(#puts)*
+                ::serde_json::Value::Object(__m)
             }
         }
     })

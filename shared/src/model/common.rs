@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::decode::FromValue;
+use super::encode::ToValue;
 
 use super::Extra;
 
@@ -13,7 +14,7 @@ use super::Extra;
 ///
 /// Each alternative is its own field so that the validator can report two set at once.
 /// An empty `StringMatch` (`{}`) matches anything for header presence checks.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct StringMatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,7 +28,7 @@ pub struct StringMatch {
 }
 
 /// `istio.networking.v1.Percent`: a percentage `value` in `[0.0, 100.0]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Percent {
     #[serde(
@@ -41,7 +42,7 @@ pub struct Percent {
 }
 
 /// `istio.networking.v1.PortSelector`: a port `number` (the proto's only alternative).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct PortSelector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,7 +52,7 @@ pub struct PortSelector {
 }
 
 /// `istio.networking.v1.Destination`: a service `host`, optional `subset` and `port`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Destination {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +66,7 @@ pub struct Destination {
 }
 
 /// `istio.networking.v1.Headers`: header manipulation for requests and responses.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Headers {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,7 +78,7 @@ pub struct Headers {
 }
 
 /// `istio.networking.v1.Headers.HeaderOperations`: `set`, `add` and `remove` headers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HeaderOperations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,7 +93,7 @@ pub struct HeaderOperations {
 
 /// `istio.networking.v1.WorkloadSelector`: selects workloads by `labels` (used by
 /// ServiceEntry). Note that DestinationRule uses [`TypeWorkloadSelector`] (`matchLabels`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSelector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,7 +104,7 @@ pub struct WorkloadSelector {
 
 /// `istio.type.v1beta1.WorkloadSelector`: selects workloads by `matchLabels` (used by
 /// DestinationRule's `workloadSelector`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TypeWorkloadSelector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,7 +114,7 @@ pub struct TypeWorkloadSelector {
 }
 
 /// Kubernetes `ObjectMeta` (`metadata`): the fields the analysis uses, the rest in `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::decode::FromValue;
+use super::encode::ToValue;
 
 use super::{Extra, PortSelector, TypeWorkloadSelector};
 
@@ -32,7 +33,7 @@ pub const H2_UPGRADE_POLICIES: &[&str] = &["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE
 pub const PROXY_PROTOCOL_VERSIONS: &[&str] = &["V1", "V2"];
 
 /// `istio.networking.v1.DestinationRule`: the `spec` of a DestinationRule.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,7 +52,7 @@ pub struct DestinationRule {
 }
 
 /// `istio.networking.v1.TrafficPolicy`: policies for a destination, subset or port.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TrafficPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +77,7 @@ pub struct TrafficPolicy {
 
 /// `istio.networking.v1.TrafficPolicy.PortTrafficPolicy`: policies for one port
 /// (no nested `portLevelSettings`, `tunnel`, `proxyProtocol` or `retryBudget`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct PortTrafficPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +95,7 @@ pub struct PortTrafficPolicy {
 }
 
 /// `istio.networking.v1.TrafficPolicy.TunnelSettings`: tunnel the connection (CONNECT/POST).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TunnelSettings {
     /// `CONNECT` (default) or `POST`.
@@ -109,7 +110,7 @@ pub struct TunnelSettings {
 }
 
 /// `istio.networking.v1.TrafficPolicy.ProxyProtocol`: PROXY protocol to the upstream.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ProxyProtocol {
     /// One of [`PROXY_PROTOCOL_VERSIONS`].
@@ -120,7 +121,7 @@ pub struct ProxyProtocol {
 }
 
 /// `istio.networking.v1.TrafficPolicy.RetryBudget`: limit on concurrent retries.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryBudget {
     /// A plain number in `[0, 100]` (not a [`super::Percent`] object).
@@ -140,7 +141,7 @@ pub struct RetryBudget {
 }
 
 /// `istio.networking.v1.Subset`: a named set of endpoints selected by `labels`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Subset {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,7 +156,7 @@ pub struct Subset {
 
 /// `istio.networking.v1.LoadBalancerSettings`: oneof `simple` / `consistent_hash` /
 /// `backend_utilization`, plus locality, zone-aware and warmup settings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadBalancerSettings {
     /// One of [`SIMPLE_LB_ALGORITHMS`]; oneof alternative.
@@ -184,7 +185,7 @@ pub struct LoadBalancerSettings {
 /// (`http_header_name` / `http_cookie` / `use_source_ip` / `http_query_parameter_name`)
 /// and oneof hash algorithm (`ring_hash` / `maglev`), plus the deprecated
 /// `minimum_ring_size`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsistentHashLB {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,7 +212,7 @@ pub struct ConsistentHashLB {
 }
 
 /// `istio.networking.v1.LoadBalancerSettings.ConsistentHashLB.RingHash`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct RingHash {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,7 +222,7 @@ pub struct RingHash {
 }
 
 /// `istio.networking.v1.LoadBalancerSettings.ConsistentHashLB.MagLev`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct MagLev {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,7 +232,7 @@ pub struct MagLev {
 }
 
 /// `istio.networking.v1.LoadBalancerSettings.ConsistentHashLB.HTTPCookie`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPCookie {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,7 +249,7 @@ pub struct HTTPCookie {
 }
 
 /// `istio.networking.v1.LoadBalancerSettings.ConsistentHashLB.HTTPCookie.Attribute`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct CookieAttribute {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,7 +262,7 @@ pub struct CookieAttribute {
 
 /// The `loadBalancer.backendUtilization` object (`istio.networking.v1` load-balancer
 /// message): weights endpoints by backend-reported ORCA utilization.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct BackendUtilizationLB {
     /// Duration string.
@@ -283,7 +284,7 @@ pub struct BackendUtilizationLB {
 
 /// `istio.networking.v1.LocalityLoadBalancerSetting`: locality-weighted distribution and
 /// failover.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalityLoadBalancerSetting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,7 +302,7 @@ pub struct LocalityLoadBalancerSetting {
 
 /// `istio.networking.v1.LocalityLoadBalancerSetting.Distribute`: traffic from locality
 /// `from` split over localities `to` (locality → weight).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalityDistribute {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -314,7 +315,7 @@ pub struct LocalityDistribute {
 
 /// `istio.networking.v1.LocalityLoadBalancerSetting.Failover`: failover from region `from`
 /// to region `to`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalityFailover {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -327,7 +328,7 @@ pub struct LocalityFailover {
 
 /// The `loadBalancer.zoneAwareLbSetting` object (`istio.networking.v1` zone-aware
 /// load-balancer settings).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ZoneAwareLoadBalancerSetting {
     /// `BoolValue`.
@@ -345,7 +346,7 @@ pub struct ZoneAwareLoadBalancerSetting {
 }
 
 /// `istio.networking.v1.WarmupConfiguration`: slow start for new endpoints.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct WarmupConfiguration {
     /// Duration string.
@@ -370,7 +371,7 @@ pub struct WarmupConfiguration {
 }
 
 /// `istio.networking.v1.ConnectionPoolSettings`: TCP and HTTP connection pool limits.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionPoolSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -382,7 +383,7 @@ pub struct ConnectionPoolSettings {
 }
 
 /// `istio.networking.v1.ConnectionPoolSettings.TCPSettings`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TCPSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -403,7 +404,7 @@ pub struct TCPSettings {
 }
 
 /// `istio.networking.v1.ConnectionPoolSettings.TCPSettings.TcpKeepalive`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TcpKeepalive {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -419,7 +420,7 @@ pub struct TcpKeepalive {
 }
 
 /// `istio.networking.v1.ConnectionPoolSettings.HTTPSettings`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPSettings {
     #[serde(
@@ -464,7 +465,7 @@ pub struct HTTPSettings {
 
 /// The `connectionPool.http.http2KeepAlive` object (`istio.networking.v1`
 /// `ConnectionPoolSettings.HTTPSettings`): HTTP/2 PING frames to the upstream.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTP2KeepAlive {
     /// Duration string.
@@ -478,7 +479,7 @@ pub struct HTTP2KeepAlive {
 }
 
 /// `istio.networking.v1.OutlierDetection`: circuit breaker ejecting unhealthy hosts.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct OutlierDetection {
     /// Deprecated (`int32`): use `consecutive_5xx_errors` / `consecutive_gateway_errors`.
@@ -517,7 +518,7 @@ pub struct OutlierDetection {
 }
 
 /// `istio.networking.v1.ClientTLSSettings`: TLS for connections to the upstream.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientTLSSettings {
     /// One of [`CLIENT_TLS_MODES`].

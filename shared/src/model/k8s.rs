@@ -12,6 +12,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::decode::FromValue;
+use super::encode::ToValue;
 
 use super::{Extra, ObjectMeta};
 
@@ -40,8 +41,17 @@ impl FromValue for IntOrString {
     }
 }
 
+impl ToValue for IntOrString {
+    fn to_value(&self) -> serde_json::Value {
+        match self {
+            IntOrString::Int(i) => serde_json::Value::from(*i),
+            IntOrString::String(s) => serde_json::Value::String(s.clone()),
+        }
+    }
+}
+
 /// Kubernetes `v1/Service` (minus `apiVersion`, `kind`, `metadata`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,7 +61,7 @@ pub struct Service {
 }
 
 /// Kubernetes `ServiceSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,7 +81,7 @@ pub struct ServiceSpec {
 
 /// Kubernetes `ServicePort` (named `KubeServicePort` to keep it apart from Istio's
 /// [`super::ServicePort`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct KubeServicePort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +104,7 @@ pub struct KubeServicePort {
 }
 
 /// Kubernetes `v1/Pod` (minus `apiVersion`, `kind`, `metadata`; `status` stays in `extra`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Pod {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,7 +114,7 @@ pub struct Pod {
 }
 
 /// Kubernetes `PodSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,7 +129,7 @@ pub struct PodSpec {
 }
 
 /// Kubernetes `Container`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,7 +143,7 @@ pub struct Container {
 }
 
 /// Kubernetes `ContainerPort`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,7 +157,7 @@ pub struct ContainerPort {
 }
 
 /// Kubernetes `apps/v1/Deployment` (minus `apiVersion`, `kind`, `metadata`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,7 +167,7 @@ pub struct Deployment {
 }
 
 /// Kubernetes `DeploymentSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,7 +181,7 @@ pub struct DeploymentSpec {
 }
 
 /// Kubernetes `PodTemplateSpec`: the pods' `metadata` (labels) and `spec`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct PodTemplateSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,7 +193,7 @@ pub struct PodTemplateSpec {
 }
 
 /// Kubernetes `LabelSelector`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,7 +206,7 @@ pub struct LabelSelector {
 
 /// Kubernetes `LabelSelectorRequirement` (`key`, `operator` `In|NotIn|Exists|DoesNotExist`,
 /// `values`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelectorRequirement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,7 +220,7 @@ pub struct LabelSelectorRequirement {
 }
 
 /// Kubernetes `v1/Namespace`: only its metadata matters; `spec`/`status` stay in `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Namespace {
     #[serde(flatten, skip_serializing_if = "crate::model::skip_extra")]
@@ -219,7 +229,7 @@ pub struct Namespace {
 
 /// Kubernetes `v1/Node`: only its metadata (topology labels) matters; the rest stays in
 /// `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Node {
     #[serde(flatten, skip_serializing_if = "crate::model::skip_extra")]
@@ -228,7 +238,7 @@ pub struct Node {
 
 /// Kubernetes `v1/Secret`, keeping the secret's `type` and the key names of `data` and
 /// `stringData` only: values are dropped on load and saved back as empty strings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Secret {
     /// E.g. `Opaque`, `kubernetes.io/tls`, `generic`.

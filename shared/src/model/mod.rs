@@ -43,6 +43,7 @@ use std::cell::Cell;
 pub mod common;
 pub mod decode;
 pub mod destination_rule;
+pub mod encode;
 pub mod gateway;
 pub mod k8s;
 pub mod service_entry;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::decode::FromValue;
+use super::encode::ToValue;
 
 use super::{Extra, WorkloadSelector};
 
@@ -21,7 +22,7 @@ pub const SERVICE_ENTRY_RESOLUTIONS: &[&str] =
     &["NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"];
 
 /// `istio.networking.v1.ServiceEntry`: the `spec` of a ServiceEntry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,7 +51,7 @@ pub struct ServiceEntry {
 }
 
 /// `istio.networking.v1.ServicePort`: a port of a ServiceEntry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,7 +68,7 @@ pub struct ServicePort {
 
 /// `istio.networking.v1.WorkloadEntry`: a non-Kubernetes workload; also the type of
 /// [`ServiceEntry::endpoints`] items. As a resource, this is the `spec` of a WorkloadEntry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadEntry {
     /// IP address, DNS name or `unix://` socket path.

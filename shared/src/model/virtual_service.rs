@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::decode::FromValue;
+use super::encode::ToValue;
 
 use super::{Destination, Extra, Headers, Percent, StringMatch};
 
@@ -18,7 +19,7 @@ pub const REDIRECT_DERIVE_PORTS: &[&str] = &["FROM_PROTOCOL_DEFAULT", "FROM_REQU
 pub const CORS_UNMATCHED_PREFLIGHTS: &[&str] = &["UNSPECIFIED", "FORWARD", "IGNORE"];
 
 /// `istio.networking.v1.VirtualService`: the `spec` of a VirtualService.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,7 +39,7 @@ pub struct VirtualService {
 }
 
 /// `istio.networking.v1.HTTPRoute`: conditions and actions for HTTP/1.1, HTTP/2 and gRPC.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRoute {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,7 +88,7 @@ pub struct HTTPRoute {
 }
 
 /// `istio.networking.v1.Delegate`: the VirtualService an HTTP route delegates to.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Delegate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,7 +101,7 @@ pub struct Delegate {
 
 /// `istio.networking.v1.HTTPMatchRequest`: conditions an HTTP request must meet
 /// (all fields ANDed).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPMatchRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +137,7 @@ pub struct HTTPMatchRequest {
 }
 
 /// `istio.networking.v1.HTTPRouteDestination`: a weighted HTTP destination.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRouteDestination {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,7 +152,7 @@ pub struct HTTPRouteDestination {
 }
 
 /// `istio.networking.v1.RouteDestination`: a weighted TCP/TLS destination.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteDestination {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,7 +165,7 @@ pub struct RouteDestination {
 }
 
 /// `istio.networking.v1.L4MatchAttributes`: TCP match conditions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct L4MatchAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,7 +185,7 @@ pub struct L4MatchAttributes {
 }
 
 /// `istio.networking.v1.TLSMatchAttributes`: TLS (SNI) match conditions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TLSMatchAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,7 +205,7 @@ pub struct TLSMatchAttributes {
 }
 
 /// `istio.networking.v1.TCPRoute`: conditions and destinations for TCP traffic.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TCPRoute {
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
@@ -216,7 +217,7 @@ pub struct TCPRoute {
 }
 
 /// `istio.networking.v1.TLSRoute`: conditions and destinations for unterminated TLS traffic.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct TLSRoute {
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
@@ -228,7 +229,7 @@ pub struct TLSRoute {
 }
 
 /// `istio.networking.v1.HTTPRedirect`. `port` and `derive_port` form a oneof.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRedirect {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,7 +253,7 @@ pub struct HTTPRedirect {
 }
 
 /// `istio.networking.v1.HTTPDirectResponse`: a fixed response `status` and optional `body`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPDirectResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,7 +265,7 @@ pub struct HTTPDirectResponse {
 }
 
 /// `istio.networking.v1.HTTPBody`: oneof `string` / `bytes` (base64).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,7 +278,7 @@ pub struct HTTPBody {
 }
 
 /// `istio.networking.v1.HTTPRewrite`: rewrite of URI and/or authority before forwarding.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRewrite {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -291,7 +292,7 @@ pub struct HTTPRewrite {
 }
 
 /// `istio.networking.v1.RegexRewrite`: RE2 `match` and its `rewrite` substitution.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct RegexRewrite {
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
@@ -303,7 +304,7 @@ pub struct RegexRewrite {
 }
 
 /// `istio.networking.v1.HTTPRetry`: retry policy.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRetry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,7 +327,7 @@ pub struct HTTPRetry {
 }
 
 /// `istio.networking.v1.CorsPolicy`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct CorsPolicy {
     /// Deprecated exact-match origins: use `allow_origins`.
@@ -353,7 +354,7 @@ pub struct CorsPolicy {
 }
 
 /// `istio.networking.v1.HTTPFaultInjection`: `delay` and/or `abort` faults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPFaultInjection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -366,7 +367,7 @@ pub struct HTTPFaultInjection {
 
 /// `istio.networking.v1.HTTPFaultInjection.Delay`: oneof `fixed_delay` /
 /// `exponential_delay`, plus `percentage` (and the deprecated integer `percent`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Delay {
     /// Deprecated: use `percentage`.
@@ -386,7 +387,7 @@ pub struct Delay {
 
 /// `istio.networking.v1.HTTPFaultInjection.Abort`: oneof `http_status` / `grpc_status` /
 /// `http2_error`, plus `percentage`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct Abort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -406,7 +407,7 @@ pub struct Abort {
 }
 
 /// `istio.networking.v1.HTTPMirrorPolicy`: one mirror destination and its `percentage`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromValue, ToValue)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPMirrorPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]

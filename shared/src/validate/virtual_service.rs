@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use super::common::{self as c, Check};
 use super::Report;
 use crate::diag::{codes, Level};
+use crate::model::encode::ToValue;
 use crate::model::{
     Abort, CorsPolicy, Delay, Destination, HTTPDirectResponse, HTTPFaultInjection,
     HTTPMatchRequest, HTTPMirrorPolicy, HTTPRedirect, HTTPRetry, HTTPRewrite, HTTPRoute,
@@ -1513,7 +1514,7 @@ fn canonical_json(v: serde_json::Value, map_fields: &[&str]) -> String {
 fn http_match_key(m: &HTTPMatchRequest) -> String {
     let mut m = m.clone();
     m.name = None;
-    let v = crate::model::without_extra(|| serde_json::to_value(&m)).unwrap_or_default();
+    let v = crate::model::without_extra(|| m.to_value());
     canonical_json(
         v,
         &["headers", "queryParams", "withoutHeaders", "sourceLabels"],
@@ -1521,12 +1522,12 @@ fn http_match_key(m: &HTTPMatchRequest) -> String {
 }
 
 fn tcp_match_key(m: &L4MatchAttributes) -> String {
-    let v = crate::model::without_extra(|| serde_json::to_value(m)).unwrap_or_default();
+    let v = crate::model::without_extra(|| m.to_value());
     canonical_json(v, &["sourceLabels"])
 }
 
 fn tls_match_key(m: &TLSMatchAttributes) -> String {
-    let v = crate::model::without_extra(|| serde_json::to_value(m)).unwrap_or_default();
+    let v = crate::model::without_extra(|| m.to_value());
     canonical_json(v, &["sourceLabels"])
 }
 
