@@ -15,7 +15,9 @@
 //! * weighted destinations: uniform random per request (seeded with `getrandom`), or sticky
 //!   by a header/cookie hash (`settings.sticky`, see [`config`]);
 //! * rewrites (`:path`, `:authority`), request/response header operations;
-//! * timeout and retries through the router's `x-envoy-*` request headers;
+//! * timeout through the router's `x-envoy-upstream-rq-timeout-ms`; Istio's default retry
+//!   policy is the rendered routes' own, any other policy goes through the router's
+//!   `x-envoy-*` retry headers (see `meshroute_model::envoy::filter_config`);
 //! * fault delay (the request is paused and resumed from the root context's tick through a
 //!   deadline queue, [`timers`]), abort (local reply `fault filter abort`, gRPC aborts with
 //!   `grpc-status`), both (delay, then abort);
