@@ -6,7 +6,7 @@
 #   filter  = wasm targets + Envoy          editor = wasm targets + trunk, wasm-bindgen, wasm-opt
 #   browser = chromium + chromedriver       fuzz   = nightly (minimal) + cargo-fuzz
 #   deny    = cargo-deny                    all    = everything but fuzz (scripts/test.sh only
-#                                                    fuzzes with MESHROUTE_FUZZ_SECS > 0)
+#                                                    fuzzes with MESHROUTE_FUZZ_SECS > 0, as CI does)
 # From scratch this takes ~15-25 minutes on 2 cores (mostly compiling trunk and
 # wasm-bindgen-cli); when everything is present it takes a few seconds.
 set -euo pipefail

@@ -90,10 +90,9 @@ step "cargo test --workspace (MESHROUTE_REQUIRE_E2E=1)" \
 # `cargo deny check advisories` by hand (RELIABILITY.md).
 step "cargo deny check licenses bans sources" cargo deny --offline check licenses bans sources
 
-# Bounded cargo-fuzz runs (nightly, fuzz/ is its own workspace), opt-in: the nightly toolchain,
-# cargo-fuzz and the sanitizer build of the model cost CI more than its budget allows, so CI
-# relies on the stable bounded fuzz test (filter/tests/fuzz_stable.rs, same three targets) in
-# `cargo test` above, and longer cargo-fuzz runs are done by hand (RELIABILITY.md).
+# Bounded cargo-fuzz runs (nightly, fuzz/ is its own workspace) when MESHROUTE_FUZZ_SECS > 0:
+# CI (.ci/run) sets 30 s per target; locally opt-in (RELIABILITY.md, "Fuzzing"). The stable
+# bounded fuzz test (filter/tests/fuzz_stable.rs, same three targets) runs in `cargo test`.
 fuzz_all() {
   local secs="${MESHROUTE_FUZZ_SECS:-0}" t rc=0
   scripts/setup.sh fuzz || return $?
