@@ -104,20 +104,27 @@ fn camel_case(field: &str) -> String {
     out
 }
 
-fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
-    let name = &input.ident;
+/// The named fields of the struct `input`; an error naming `derive` for enums, unions and
+/// tuple structs.
+fn named_fields<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<&'a syn::FieldsNamed> {
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new_spanned(
-            name,
-            "FromValue derive: structs only (implement enums by hand)",
+            &input.ident,
+            format!("{derive} derive: structs only (implement enums by hand)"),
         ));
     };
     let Fields::Named(fields) = &data.fields else {
         return Err(syn::Error::new_spanned(
-            name,
-            "FromValue derive: named fields only",
+            &input.ident,
+            format!("{derive} derive: named fields only"),
         ));
     };
+    Ok(fields)
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let name = &input.ident;
+    let fields = named_fields(input, "FromValue")?;
     let camel = rename_all(&input.attrs)?.is_some();
     let expecting = format!("struct {name}");
 
@@ -278,18 +285,7 @@ fn ser_attrs(attrs: &[syn::Attribute]) -> syn::Result<SerAttrs> {
 
 fn expand_to_value(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let name = &input.ident;
-    let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new_spanned(
-            name,
-            "ToValue derive: structs only (implement enums by hand)",
-        ));
-    };
-    let Fields::Named(fields) = &data.fields else {
-        return Err(syn::Error::new_spanned(
-            name,
-            "ToValue derive: named fields only",
-        ));
-    };
+    let fields = named_fields(input, "ToValue")?;
     let camel = rename_all(&input.attrs)?.is_some();
     let mut puts = Vec::new();
     for f in &fields.named {
