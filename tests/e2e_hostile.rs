@@ -991,6 +991,27 @@ fn concurrent_clients(fds_each: usize) -> usize {
     n
 }
 
+/// `n` client threads, each sending one `x-delay: yes` request for host `reviews` (60 s
+/// timeout) built and sent by `send(i, request)`.
+fn delayed_clients<T: Send + 'static>(
+    url: &str,
+    n: usize,
+    send: fn(usize, Request) -> T,
+) -> Vec<std::thread::JoinHandle<T>> {
+    (0..n)
+        .map(|i| {
+            let r = Request::get(url)
+                .header("host", "reviews")
+                .header("x-delay", "yes")
+                .timeout(Duration::from_secs(60));
+            std::thread::Builder::new()
+                .stack_size(128 * 1024)
+                .spawn(move || send(i, r))
+                .expect("spawn client thread")
+        })
+        .collect()
+}
+
 #[test]
 fn two_thousand_concurrent_delays() {
     let _g = serial();
@@ -1020,28 +1041,15 @@ spec:
     let delay = Duration::from_secs(1);
 
     let start = Instant::now();
-    let handles: Vec<_> = (0..n)
-        .map(|i| {
-            let url = url.clone();
-            std::thread::Builder::new()
-                .stack_size(128 * 1024)
-                .spawn(move || {
-                    let sent = Instant::now();
-                    let r = Request::get(&url)
-                        .header("host", "reviews")
-                        .header("x-delay", "yes")
-                        .header("x-seq", &i.to_string())
-                        .timeout(Duration::from_secs(60))
-                        .send();
-                    (
-                        sent,
-                        r.map(|r| (r.status, who(&r), r.latency))
-                            .map_err(|e| e.to_string()),
-                    )
-                })
-                .expect("spawn client thread")
-        })
-        .collect();
+    let handles = delayed_clients(&url, n, |i, r| {
+        let sent = Instant::now();
+        let r = r.header("x-seq", &i.to_string()).send();
+        (
+            sent,
+            r.map(|r| (r.status, who(&r), r.latency))
+                .map_err(|e| e.to_string()),
+        )
+    });
     let spawned = start.elapsed();
     // Undelayed requests on the same (only) worker while the delayed ones are held.
     std::thread::sleep(Duration::from_millis(200));
@@ -1172,23 +1180,11 @@ spec:
     let url = proxy.url("/");
     let delay = Duration::from_secs(1);
 
-    let handles: Vec<_> = (0..n)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::Builder::new()
-                .stack_size(128 * 1024)
-                .spawn(move || {
-                    Request::get(&url)
-                        .header("host", "reviews")
-                        .header("x-delay", "yes")
-                        .timeout(Duration::from_secs(60))
-                        .send()
-                        .map(|r| (r.status, r.body.len(), r.latency))
-                        .map_err(|e| e.to_string())
-                })
-                .expect("spawn client thread")
-        })
-        .collect();
+    let handles = delayed_clients(&url, n, |_, r| {
+        r.send()
+            .map(|r| (r.status, r.body.len(), r.latency))
+            .map_err(|e| e.to_string())
+    });
     std::thread::sleep(Duration::from_millis(200));
     let mut fast = Vec::new();
     for _ in 0..20 {
