@@ -1089,7 +1089,21 @@ fn stats_in_prometheus() {
     }
     send(f.get("reviews", "/"));
     send(f.get("nowhere", "/"));
-    let prom = f.envoy.prometheus();
+    // The filter batches `meshroute_requests_total` and hands it to Envoy on its tick, at
+    // most 100 ms after the first count (`COUNTER_FLUSH`): poll until all five are there.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let prom = loop {
+        let prom = f.envoy.prometheus();
+        let total: u64 = prom
+            .lines()
+            .filter(|l| l.starts_with("meshroute_requests_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        if total >= 5 || Instant::now() > deadline {
+            break prom;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let find = |rule: &str, dest: &str| -> Option<u64> {
         prom.lines()
             .filter(|l| l.starts_with("meshroute_requests_total{"))

@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use meshroute_model::engine::{Engine, EngineOptions};
+use meshroute_model::engine::{Engine, EngineOptions, FnvBuild};
 use meshroute_model::envoy::filter_config::{
     FilterConfig, FilterConfigError, FilterSettings, MESH_GATEWAY,
 };
@@ -63,7 +63,7 @@ pub struct Compiled {
     /// first use, per configuration (the keys index this configuration's rules). A `Mutex`
     /// only so `Compiled` stays `Sync` for the fuzz harness; a Wasm VM is single-threaded,
     /// and there it is a flag.
-    pub metric_ids: Mutex<HashMap<MetricKey, u32>>,
+    pub metric_ids: Mutex<HashMap<MetricKey, u32, FnvBuild>>,
 }
 
 impl Compiled {
@@ -77,7 +77,7 @@ impl Compiled {
         self.metric_ids_map().insert(key, id);
     }
 
-    fn metric_ids_map(&self) -> std::sync::MutexGuard<'_, HashMap<MetricKey, u32>> {
+    fn metric_ids_map(&self) -> std::sync::MutexGuard<'_, HashMap<MetricKey, u32, FnvBuild>> {
         // A poisoned lock means a panic, which traps the VM anyway; the map stays valid.
         self.metric_ids
             .lock()
@@ -171,7 +171,7 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
         sticky,
         warnings,
         resources: count,
-        metric_ids: Mutex::new(HashMap::new()),
+        metric_ids: Mutex::new(HashMap::default()),
     })
 }
 

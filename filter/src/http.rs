@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use meshroute_model::engine::{Request, SplitMix64};
+use meshroute_model::engine::{FnvBuild, Request, SplitMix64};
 
 use crate::config::{compile, describe, Compiled};
 use crate::metrics::{metric_name, Metric};
@@ -34,6 +34,12 @@ pub const REFUSED_BODY: &str = "meshroute: routing unavailable";
 
 /// Timeout of a mirror call when the route has none.
 pub const DEFAULT_MIRROR_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the per-request counter (`meshroute_requests_total`) may lag: increments are
+/// added up in the VM and handed to Envoy by the root context's tick at most this long after
+/// the first one, saving a host call per request. (The delayed, aborted and mirrored
+/// counters, one per fault or mirror, are incremented at once.)
+pub const COUNTER_FLUSH: Duration = Duration::from_millis(100);
 
 /// Log levels (the host's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -89,8 +95,8 @@ pub trait Host {
     /// The id of the counter with this full name (defined on first use); `None` if the
     /// host refuses it.
     fn metric_id(&mut self, metric: &str) -> Option<u32>;
-    /// Adds one to the counter with this id (from [`Host::metric_id`]).
-    fn increment_id(&mut self, id: u32);
+    /// Adds `by` to the counter with this id (from [`Host::metric_id`]).
+    fn increment_id(&mut self, id: u32, by: u64);
     /// (Re)arms the root context's tick timer; zero stops it.
     fn set_tick(&mut self, period: Duration);
     /// From the root context: make request `context_id` current. False if it is gone.
@@ -131,7 +137,10 @@ pub struct Shared {
     pub config: Option<Rc<Compiled>>,
     pub rng: SplitMix64,
     pub delays: DelayQueue,
-    pub parked: HashMap<u32, Parked>,
+    pub parked: HashMap<u32, Parked, FnvBuild>,
+    /// Request-counter increments not yet handed to the host, by metric id
+    /// (see [`COUNTER_FLUSH`]).
+    pub counts: HashMap<u32, u64, FnvBuild>,
 }
 
 pub type SharedRef = Rc<RefCell<Shared>>;
@@ -142,8 +151,35 @@ impl Shared {
             config: None,
             rng: SplitMix64(seed),
             delays: DelayQueue::new(),
-            parked: HashMap::new(),
+            parked: HashMap::default(),
+            counts: HashMap::default(),
         }))
+    }
+}
+
+/// Adds one to counter `id` in the VM and makes sure a flush is scheduled (the host clock is
+/// read only when none is).
+fn count(shared: &SharedRef, host: &mut impl Host, id: u32) {
+    let scheduled = {
+        let mut sh = shared.borrow_mut();
+        *sh.counts.entry(id).or_insert(0) += 1;
+        sh.delays.flush_scheduled()
+    };
+    if !scheduled {
+        let now = host.now();
+        let tick = shared
+            .borrow_mut()
+            .delays
+            .schedule_flush(now, COUNTER_FLUSH);
+        apply_tick(host, tick);
+    }
+}
+
+/// Hands every batched counter increment to the host.
+fn flush_counts(shared: &SharedRef, host: &mut impl Host) {
+    let counts = std::mem::take(&mut shared.borrow_mut().counts);
+    for (id, n) in counts {
+        host.increment_id(id, n);
     }
 }
 
@@ -242,11 +278,26 @@ impl RootLogic {
         }
     }
 
-    /// Ends the delays that are due: resumes each request, or sends its abort.
+    /// The plugin is going away (VM shutdown or configuration removal): hands over the
+    /// batched counters so no request goes uncounted.
+    pub fn done(&self, host: &mut impl Host) {
+        flush_counts(&self.shared, host);
+    }
+
+    /// Ends the delays that are due (resumes each request, or sends its abort) and, when it
+    /// is due, flushes the batched counters.
     pub fn tick(&self, host: &mut impl Host) {
         let now = host.now();
-        let (due, tick) = self.shared.borrow_mut().delays.pop_due(now);
+        let (flush, due, tick) = {
+            let mut sh = self.shared.borrow_mut();
+            let flush = sh.delays.take_flush(now);
+            let (due, tick) = sh.delays.pop_due(now);
+            (flush, due, tick)
+        };
         apply_tick(host, tick);
+        if flush {
+            flush_counts(&self.shared, host);
+        }
         let mut entered = false;
         for id in due {
             let parked = self.shared.borrow_mut().parked.remove(&id);
@@ -379,7 +430,7 @@ impl HttpLogic {
             Some(id)
         });
         if let Some(id) = id {
-            host.increment_id(id);
+            count(&self.shared, host, id);
         }
 
         if plan.outcome == Outcome::Forward {
@@ -555,7 +606,10 @@ impl HttpLogic {
 
     /// The request is over (or reset): forget any pending delay.
     pub fn on_done(&mut self) {
-        self.shared.borrow_mut().parked.remove(&self.id);
+        let mut sh = self.shared.borrow_mut();
+        if !sh.parked.is_empty() {
+            sh.parked.remove(&self.id);
+        }
     }
 }
 
@@ -664,9 +718,9 @@ pub(crate) mod tests {
             };
             u32::try_from(id).ok()
         }
-        fn increment_id(&mut self, id: u32) {
+        fn increment_id(&mut self, id: u32, by: u64) {
             let name = self.metric_names[id as usize].clone();
-            self.increment(&name);
+            *self.metrics.entry(name).or_default() += by;
         }
         fn set_tick(&mut self, period: Duration) {
             self.tick = (!period.is_zero()).then_some(period);
@@ -743,7 +797,43 @@ pub(crate) mod tests {
             host.response_headers[&2],
             vec![("x-served-by".to_owned(), "meshroute".to_owned())]
         );
+        // The request counter is batched: nothing reaches the host until the flush tick,
+        // which the first request scheduled.
+        assert_eq!(host.count("meshroute_requests_total"), 0);
+        assert_eq!(host.tick, Some(COUNTER_FLUSH));
+        host.now += COUNTER_FLUSH.as_nanos() as u64;
+        root.tick(&mut host);
         assert_eq!(host.count("meshroute_requests_total"), 1);
+        assert_eq!(host.tick, None, "nothing left to wait for: timer off");
+    }
+
+    #[test]
+    fn batched_request_counts_are_flushed_by_the_tick_and_when_done() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"route": [{"destination": {"host": "ratings"}}]}]})));
+        let send = |host: &mut Mock, id: u32| {
+            let mut f = HttpLogic::new(id, root.shared.clone());
+            request(host, id, &[(":authority", "ratings"), (":path", "/")]);
+            assert_eq!(f.on_request_headers(host, true), Verdict::Continue);
+        };
+        for id in 1..=10 {
+            send(&mut host, id);
+        }
+        assert_eq!(host.count("meshroute_requests_total"), 0);
+        // An early tick (before the flush is due) hands over nothing.
+        host.now += 50 * MS;
+        root.tick(&mut host);
+        assert_eq!(host.count("meshroute_requests_total"), 0);
+        host.now += 50 * MS;
+        root.tick(&mut host);
+        assert_eq!(host.count("meshroute_requests_total"), 10);
+        // Counts after a flush schedule the next one; VM shutdown hands over the rest.
+        for id in 11..=13 {
+            send(&mut host, id);
+        }
+        assert_eq!(host.tick, Some(COUNTER_FLUSH));
+        root.done(&mut host);
+        assert_eq!(host.count("meshroute_requests_total"), 13);
     }
 
     #[test]
@@ -766,6 +856,7 @@ pub(crate) mod tests {
             request(&mut host, id, &[(":authority", "ratings"), (":path", "/")]);
             assert_eq!(f.on_request_headers(&mut host, true), Verdict::Pause);
         }
+        root.done(&mut host); // hand over the batched counts
         let name = |rule: &str, dest: &str| {
             format!("virtual_service=.=default/ratings;.;rule=.={rule};.;destination=.={dest};.;meshroute_requests_total")
         };
@@ -806,7 +897,9 @@ pub(crate) mod tests {
         let mut a = HttpLogic::new(10, root.shared.clone());
         request(&mut host, 10, &[(":authority", "ratings"), ("d", "300")]);
         assert_eq!(a.on_request_headers(&mut host, true), Verdict::Pause);
-        assert_eq!(host.tick, Some(Duration::from_millis(300)));
+        // The first request's count scheduled the counter flush (100 ms), earlier than the
+        // 300 ms delay: the timer is armed for the flush.
+        assert_eq!(host.tick, Some(COUNTER_FLUSH));
 
         host.now = 50 * MS;
         let mut b = HttpLogic::new(11, root.shared.clone());
@@ -814,10 +907,20 @@ pub(crate) mod tests {
         assert_eq!(b.on_request_headers(&mut host, true), Verdict::Pause);
         assert_eq!(
             host.tick,
-            Some(Duration::from_millis(100)),
-            "re-armed for the earlier one"
+            Some(COUNTER_FLUSH),
+            "the 150 ms deadline is after the armed 100 ms tick: kept"
         );
         assert!(host.replies.is_empty(), "abort waits for the delay");
+
+        host.now = 100 * MS;
+        root.tick(&mut host);
+        assert_eq!(host.count("meshroute_requests_total"), 2, "flushed");
+        assert!(host.replies.is_empty() && host.resumed.is_empty());
+        assert_eq!(
+            host.tick,
+            Some(Duration::from_millis(50)),
+            "re-armed for the earlier delay"
+        );
 
         host.now = 150 * MS;
         root.tick(&mut host);
@@ -949,5 +1052,59 @@ pub(crate) mod tests {
                 && errors[0].contains("spec.http[0].match[0].uri"),
             "{errors:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod per_request_profile {
+    //! Not a test of behaviour: a loop of the bench's prefix/1 request through the filter with
+    //! the mock host, for `valgrind --tool=callgrind` on the test binary (BENCHMARKS.md,
+    //! "Where D − C goes"). `cargo test --release -p meshroute-filter --lib -- --ignored
+    //! per_request_loop`.
+    use super::tests::setup;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    #[ignore = "profiling loop, run by hand under callgrind"]
+    fn per_request_loop() {
+        let (root, mut host) = setup(json!([
+            {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+             "metadata": {"name": "bench", "namespace": "default"},
+             "spec": {"hosts": ["bench"], "http": [
+                {"name": "r0", "match": [{"uri": {"prefix": "/r0/"}}],
+                 "route": [{"destination": {"host": "bench"}}]}]}},
+            {"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+             "metadata": {"name": "bench", "namespace": "default"},
+             "spec": {"hosts": ["bench.default.svc.cluster.local"],
+                      "ports": [{"number": 80, "protocol": "HTTP", "name": "http"}],
+                      "location": "MESH_INTERNAL", "resolution": "STATIC",
+                      "endpoints": [{"address": "127.0.0.1"}]}}]));
+        let n: u32 = std::env::var("MESHROUTE_PROFILE_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10_000);
+        let headers: Vec<(String, String)> = [
+            (":authority", "bench"),
+            (":path", "/r0/items/42"),
+            (":method", "GET"),
+            (":scheme", "http"),
+            ("x-forwarded-proto", "http"),
+            ("x-request-id", "6f1e7d55-2a1c-4bd2-9d47-8e0f3f0f2c11"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for id in 1..=n {
+            host.current = id;
+            host.headers.insert(id, headers.clone());
+            let mut f = HttpLogic::new(id, root.shared.clone());
+            assert_eq!(f.on_request_headers(&mut host, true), Verdict::Continue);
+            f.on_response_headers(&mut host);
+            f.on_done();
+            host.headers.remove(&id);
+        }
+        root.done(&mut host);
+        assert_eq!(host.count("meshroute_requests_total"), u64::from(n));
     }
 }

@@ -1,4 +1,4 @@
-//! Deadline queue for fault delays.
+//! Deadline queue for fault delays (and the counter flush, which shares the timer).
 //!
 //! proxy-wasm gives each root context a single tick timer, and Envoy re-arms it on every
 //! `set_tick_period` call (the timer is recreated, so a shorter period takes effect at once).
@@ -31,6 +31,9 @@ pub struct DelayQueue {
     seq: u64,
     /// When the armed tick fires (`None`: timer off).
     armed: Option<Nanos>,
+    /// When batched counter increments are due to be handed to the host (`None`: none
+    /// pending). See [`DelayQueue::schedule_flush`].
+    flush_at: Option<Nanos>,
 }
 
 /// What to do with the tick timer.
@@ -66,10 +69,43 @@ impl DelayQueue {
     pub fn push(&mut self, now: Nanos, deadline: Nanos, context_id: u32) -> Tick {
         self.seq += 1;
         self.heap.push(Reverse((deadline, self.seq, context_id)));
+        self.wake_by(now, deadline)
+    }
+
+    /// Whether a counter flush is already scheduled.
+    pub fn flush_scheduled(&self) -> bool {
+        self.flush_at.is_some()
+    }
+
+    /// Schedules a counter flush `within` from `now` (unless one is already scheduled); says
+    /// how to (re)arm the timer.
+    pub fn schedule_flush(&mut self, now: Nanos, within: Duration) -> Tick {
+        if self.flush_at.is_some() {
+            return Tick::Keep;
+        }
+        let at = now.saturating_add(within.as_nanos().min(u128::from(u64::MAX)) as u64);
+        self.flush_at = Some(at);
+        self.wake_by(now, at)
+    }
+
+    /// On a tick: whether the scheduled counter flush is due (it is then unscheduled). Call
+    /// before [`DelayQueue::pop_due`], which arms the timer for what is still pending.
+    pub fn take_flush(&mut self, now: Nanos) -> bool {
+        match self.flush_at {
+            Some(at) if at <= now => {
+                self.flush_at = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Arms the timer for `at` unless it already fires by then.
+    fn wake_by(&mut self, now: Nanos, at: Nanos) -> Tick {
         match self.armed {
-            Some(at) if at <= deadline => Tick::Keep,
+            Some(armed) if armed <= at => Tick::Keep,
             _ => {
-                let p = period(now, deadline);
+                let p = period(now, at);
                 self.armed = Some(now.saturating_add(p.as_nanos() as u64));
                 Tick::Arm(p)
             }
@@ -87,13 +123,18 @@ impl DelayQueue {
             self.heap.pop();
             due.push(id);
         }
-        let tick = match self.heap.peek() {
+        let next = self.heap.peek().map(|Reverse((deadline, _, _))| *deadline);
+        let next = match (next, self.flush_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let tick = match next {
             None => {
                 self.armed = None;
                 Tick::Stop
             }
-            Some(Reverse((deadline, _, _))) => {
-                let p = period(now, *deadline);
+            Some(at) => {
+                let p = period(now, at);
                 self.armed = Some(now.saturating_add(p.as_nanos() as u64));
                 Tick::Arm(p)
             }
@@ -166,6 +207,49 @@ mod tests {
         }
         assert_eq!(seen.len(), 1000);
         assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+
+    #[test]
+    fn the_counter_flush_shares_the_timer_with_delays() {
+        let mut q = DelayQueue::new();
+        // Nothing armed: the flush arms the timer.
+        assert_eq!(
+            q.schedule_flush(0, Duration::from_millis(100)),
+            Tick::Arm(Duration::from_millis(100))
+        );
+        assert!(q.flush_scheduled());
+        // Already scheduled: nothing changes, however often it is asked.
+        assert_eq!(
+            q.schedule_flush(50 * MS, Duration::from_millis(100)),
+            Tick::Keep
+        );
+        // A delay ending later keeps the timer; one ending earlier re-arms it.
+        assert_eq!(q.push(10 * MS, 300 * MS, 1), Tick::Keep);
+        assert_eq!(
+            q.push(20 * MS, 60 * MS, 2),
+            Tick::Arm(Duration::from_millis(40))
+        );
+        // At 60 ms: the delay is due, the flush is not; the timer re-arms for the flush.
+        assert!(!q.take_flush(60 * MS));
+        let (due, tick) = q.pop_due(60 * MS);
+        assert_eq!(due, vec![2]);
+        assert_eq!(tick, Tick::Arm(Duration::from_millis(40)));
+        // At 100 ms: the flush is due (once), then the timer waits for the last delay.
+        assert!(q.take_flush(100 * MS));
+        assert!(!q.take_flush(100 * MS));
+        let (due, tick) = q.pop_due(100 * MS);
+        assert!(due.is_empty());
+        assert_eq!(tick, Tick::Arm(Duration::from_millis(200)));
+        let (due, tick) = q.pop_due(300 * MS);
+        assert_eq!(due, vec![1]);
+        assert_eq!(tick, Tick::Stop);
+        // A flush alone stops the timer once taken.
+        assert_eq!(
+            q.schedule_flush(400 * MS, Duration::from_millis(100)),
+            Tick::Arm(Duration::from_millis(100))
+        );
+        assert!(q.take_flush(500 * MS));
+        assert_eq!(q.pop_due(500 * MS), (Vec::new(), Tick::Stop));
     }
 
     #[test]

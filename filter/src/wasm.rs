@@ -204,7 +204,7 @@ impl Host for WasmHost {
 
     fn increment(&mut self, metric: &str) {
         if let Some(id) = self.metric_id(metric) {
-            self.increment_id(id);
+            self.increment_id(id, 1);
         }
     }
 
@@ -227,8 +227,9 @@ impl Host for WasmHost {
         }
     }
 
-    fn increment_id(&mut self, id: u32) {
-        if let Err(s) = hostcalls::increment_metric(id, 1) {
+    fn increment_id(&mut self, id: u32, by: u64) {
+        let by = i64::try_from(by).unwrap_or(i64::MAX);
+        if let Err(s) = hostcalls::increment_metric(id, by) {
             log(
                 LogLevel::Debug,
                 &format!("meshroute: cannot increment metric {id}: {s:?}"),
@@ -294,7 +295,13 @@ struct Root {
     logic: RootLogic,
 }
 
-impl Context for Root {}
+impl Context for Root {
+    fn on_done(&mut self) -> bool {
+        let mut host = WasmHost::new(self.id, self.id);
+        self.logic.done(&mut host);
+        true
+    }
+}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
