@@ -15,6 +15,7 @@ use std::time::Duration;
 use meshroute_model::engine::{FnvBuild, Request, SplitMix64};
 
 use crate::config::{compile, describe, Compiled};
+use crate::headers::HeaderBlock;
 use crate::metrics::{metric_name, Metric};
 use crate::plan::{
     control_headers, labels, plan, shadow_headers, HeaderOp, Labels, LocalReply, Outcome,
@@ -74,7 +75,8 @@ pub trait Host {
     fn log(&mut self, level: Level, msg: &str);
     /// Host clock, nanoseconds since the epoch.
     fn now(&mut self) -> Nanos;
-    fn request_headers(&mut self) -> Result<Vec<(String, String)>, HostError>;
+    /// The request headers, read in place ([`HeaderBlock`]).
+    fn request_headers(&mut self) -> Result<HeaderBlock, HostError>;
     fn request_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError>;
     fn response_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError>;
     /// `size` bytes of the request body buffer from `start`.
@@ -375,7 +377,7 @@ impl HttpLogic {
             );
             return self.refuse(host);
         };
-        let headers = match host.request_headers() {
+        let block = match host.request_headers() {
             Ok(h) => h,
             Err(e) => {
                 // Fail closed: without the headers the client's control headers cannot be
@@ -387,6 +389,7 @@ impl HttpLogic {
                 return self.refuse(host);
             }
         };
+        let headers = block.pairs();
         let ch = cfg.settings.cluster_header.as_str();
         let stripped = control_headers(&headers, ch);
         for name in &stripped {
@@ -440,8 +443,11 @@ impl HttpLogic {
                 }
             }
             if !plan.mirrors.is_empty() {
-                let mut original = headers.clone();
-                original.retain(|(k, _)| !stripped.iter().any(|s| s.eq_ignore_ascii_case(k)));
+                let original: Vec<(String, String)> = headers
+                    .iter()
+                    .filter(|(k, _)| !stripped.iter().any(|s| s.eq_ignore_ascii_case(k)))
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect();
                 self.mirror = Some(Rc::new(RefCell::new(MirrorState {
                     clusters: plan.mirrors.iter().map(|c| c.to_string()).collect(),
                     headers: shadow_headers(&original, &plan.request_ops, ch),
@@ -665,8 +671,9 @@ pub(crate) mod tests {
         fn now(&mut self) -> Nanos {
             self.now
         }
-        fn request_headers(&mut self) -> Result<Vec<(String, String)>, HostError> {
-            Ok(self.headers.get(&self.current).cloned().unwrap_or_default())
+        fn request_headers(&mut self) -> Result<HeaderBlock, HostError> {
+            let h = self.headers.get(&self.current).cloned().unwrap_or_default();
+            Ok(HeaderBlock::from_pairs(&h))
         }
         fn request_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError> {
             let h = self.headers.entry(self.current).or_default();

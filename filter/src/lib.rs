@@ -26,17 +26,21 @@
 //! * metrics per VirtualService rule and destination ([`metrics`]).
 //!
 //! Layout: [`config`] (configuration → compiled routes), [`plan`] (decision → actions, pure),
-//! [`timers`] (delay queue), [`metrics`] (names), [`http`] (the filter over an abstract
+//! [`timers`] (delay queue and counter flush), [`metrics`] (names), [`headers`] (the
+//! request header map read in place), [`http`] (the filter over an abstract
 //! host, with a mock-host test suite) and, on wasm only, the proxy-wasm contexts.
 
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod headers;
 pub mod http;
 pub mod metrics;
 pub mod plan;
 pub mod timers;
 
+#[cfg(target_family = "wasm")]
+mod abi;
 #[cfg(target_family = "wasm")]
 mod wasm;
 

@@ -171,9 +171,10 @@ pub fn is_control_header(name: &str, cluster_header: &str) -> bool {
 }
 
 /// Control headers present in `headers` (each name once, in order, lower case).
-pub fn control_headers(headers: &[(String, String)], cluster_header: &str) -> Vec<String> {
+pub fn control_headers<K: AsRef<str>, V>(headers: &[(K, V)], cluster_header: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (k, _) in headers {
+        let k = k.as_ref();
         if is_control_header(k, cluster_header) && !out.iter().any(|o| o.eq_ignore_ascii_case(k)) {
             out.push(k.to_ascii_lowercase());
         }

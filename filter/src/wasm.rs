@@ -1,17 +1,18 @@
 //! The proxy-wasm adapter: contexts that forward to [`RootLogic`]/[`HttpLogic`], and a
-//! [`Host`] made of fallible `proxy_wasm::hostcalls` (the SDK's convenience methods
-//! `unwrap()` host errors and would abort the VM).
+//! [`Host`] made of the never-panicking host calls of [`crate::abi`] (the SDK's convenience
+//! methods `unwrap()` host errors, and its `hostcalls::*` panic on statuses they do not
+//! expect: either would abort the VM).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{
-    Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType, MetricType,
-};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
 
+use crate::abi;
+use crate::headers::HeaderBlock;
 use crate::http::{Host, HostError, HttpLogic, Level, RootLogic, Shared, SharedRef, Verdict};
 use crate::plan::{HeaderOp, LocalReply};
 use crate::timers::Nanos;
@@ -23,11 +24,11 @@ thread_local! {
 
 fn log(level: LogLevel, msg: &str) {
     // Best effort: there is nowhere to report a failure to log.
-    let _ = hostcalls::log(level, msg);
+    let _ = abi::log(level, msg);
 }
 
-fn err(what: &str, s: proxy_wasm::types::Status) -> HostError {
-    HostError(format!("{what}: {s:?}"))
+fn err(what: &str, s: abi::Status) -> HostError {
+    HostError(format!("{what}: {s}"))
 }
 
 fn seed() -> u64 {
@@ -39,10 +40,7 @@ fn seed() -> u64 {
                 LogLevel::Warn,
                 &format!("meshroute: getrandom failed ({e}); seeding from the clock"),
             );
-            hostcalls::get_current_time()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0x5eed, |d| d.as_nanos() as u64)
+            abi::now_nanos().unwrap_or(0x5eed)
         }
     }
 }
@@ -80,29 +78,6 @@ impl WasmHost {
     }
 }
 
-fn grpc_code(code: u32) -> GrpcStatusCode {
-    use GrpcStatusCode::*;
-    match code {
-        0 => Ok,
-        1 => Cancelled,
-        3 => InvalidArgument,
-        4 => DeadlineExceeded,
-        5 => NotFound,
-        6 => AlreadyExists,
-        7 => PermissionDenied,
-        8 => ResourceExhausted,
-        9 => FailedPrecondition,
-        10 => Aborted,
-        11 => OutOfRange,
-        12 => Unimplemented,
-        13 => Internal,
-        14 => Unavailable,
-        15 => DataLoss,
-        16 => Unauthenticated,
-        _ => Unknown,
-    }
-}
-
 impl Host for WasmHost {
     fn log(&mut self, level: Level, msg: &str) {
         let level = match level {
@@ -116,25 +91,11 @@ impl Host for WasmHost {
     }
 
     fn now(&mut self) -> Nanos {
-        hostcalls::get_current_time()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64)
+        abi::now_nanos().unwrap_or(0)
     }
 
-    fn request_headers(&mut self) -> Result<Vec<(String, String)>, HostError> {
-        // Bytes: the SDK's String variant unwraps UTF-8 conversion of values.
-        let map = hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
-            .map_err(|s| err("get request headers", s))?;
-        // Valid UTF-8 (nearly always) becomes a String in place, without a copy.
-        Ok(map
-            .into_iter()
-            .map(|(k, v)| {
-                let v = String::from_utf8(v)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                (k, v)
-            })
-            .collect())
+    fn request_headers(&mut self) -> Result<HeaderBlock, HostError> {
+        abi::header_map(MapType::HttpRequestHeaders).map_err(|s| err("get request headers", s))
     }
 
     fn request_header(&mut self, op: &HeaderOp<'_>) -> Result<(), HostError> {
@@ -146,37 +107,38 @@ impl Host for WasmHost {
     }
 
     fn request_body(&mut self, start: usize, size: usize) -> Result<Vec<u8>, HostError> {
-        hostcalls::get_buffer(BufferType::HttpRequestBody, start, size)
+        abi::buffer(BufferType::HttpRequestBody, start, size)
             .map(Option::unwrap_or_default)
             .map_err(|s| err("get request body", s))
     }
 
     fn listener_port(&mut self) -> Option<u32> {
-        let bytes = hostcalls::get_property(vec!["destination", "port"]).ok()??;
+        let bytes = abi::property(&["destination", "port"]).ok()??;
         let arr: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
         u32::try_from(i64::from_le_bytes(arr)).ok()
     }
 
     fn send_reply(&mut self, reply: &LocalReply) -> Result<(), HostError> {
+        let headers: Vec<(&str, &str)> = reply
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         match reply.grpc_status {
+            // HTTP 200 with `grpc-status` (codes past 16 as 2, Unknown) and the body as
+            // `grpc-message`, like the SDK's `send_grpc_response`.
             Some(code) => {
-                let msg = reply
-                    .body
-                    .as_deref()
-                    .map(String::from_utf8_lossy)
-                    .unwrap_or_default();
-                hostcalls::send_grpc_response(grpc_code(code), Some(&msg), Vec::new())
-                    .map_err(|s| err("send gRPC response", s))
+                let code = if code <= 16 { code } else { 2 };
+                abi::send_local_response(
+                    200,
+                    &headers,
+                    reply.body.as_deref(),
+                    i32::try_from(code).ok(),
+                )
+                .map_err(|s| err("send gRPC response", s))
             }
-            None => {
-                let headers: Vec<(&str, &str)> = reply
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                hostcalls::send_http_response(reply.status, headers, reply.body.as_deref())
-                    .map_err(|s| err("send response", s))
-            }
+            None => abi::send_local_response(reply.status, &headers, reply.body.as_deref(), None)
+                .map_err(|s| err("send response", s)),
         }
     }
 
@@ -193,12 +155,14 @@ impl Host for WasmHost {
             .collect();
         // Dispatched from the root context, so the call is not cancelled when the client's
         // request ends first (Envoy cancels a context's calls when it is destroyed).
-        hostcalls::set_effective_context(self.root_id)
+        abi::set_effective_context(self.root_id)
             .map_err(|s| err("switch to the root context", s))?;
+        // The SDK's call (its dispatcher must register the token); it returns BadArgument
+        // and InternalFailure, the statuses Envoy's httpCall produces, as errors.
         let r = hostcalls::dispatch_http_call(cluster, headers, body, Vec::new(), timeout)
             .map(|_| ())
-            .map_err(|s| err("dispatch", s));
-        let _ = hostcalls::set_effective_context(self.current);
+            .map_err(|s| HostError(format!("dispatch: {s:?}")));
+        let _ = abi::set_effective_context(self.current);
         r
     }
 
@@ -212,7 +176,7 @@ impl Host for WasmHost {
         if let Some(id) = METRICS.with(|m| m.borrow().get(metric).copied()) {
             return Some(id);
         }
-        match hostcalls::define_metric(MetricType::Counter, metric) {
+        match abi::define_metric(MetricType::Counter, metric) {
             Ok(id) => {
                 METRICS.with(|m| m.borrow_mut().insert(metric.to_owned(), id));
                 Some(id)
@@ -220,7 +184,7 @@ impl Host for WasmHost {
             Err(s) => {
                 log(
                     LogLevel::Warn,
-                    &format!("meshroute: cannot define metric {metric}: {s:?}"),
+                    &format!("meshroute: cannot define metric {metric}: {s}"),
                 );
                 None
             }
@@ -229,10 +193,10 @@ impl Host for WasmHost {
 
     fn increment_id(&mut self, id: u32, by: u64) {
         let by = i64::try_from(by).unwrap_or(i64::MAX);
-        if let Err(s) = hostcalls::increment_metric(id, by) {
+        if let Err(s) = abi::increment_metric(id, by) {
             log(
                 LogLevel::Debug,
-                &format!("meshroute: cannot increment metric {id}: {s:?}"),
+                &format!("meshroute: cannot increment metric {id}: {s}"),
             );
         }
     }
@@ -241,21 +205,22 @@ impl Host for WasmHost {
         // The tick timer belongs to the root context.
         let switch = self.current != self.root_id;
         if switch {
-            let _ = hostcalls::set_effective_context(self.root_id);
+            let _ = abi::set_effective_context(self.root_id);
         }
-        if let Err(s) = hostcalls::set_tick_period(period) {
+        let ms = u32::try_from(period.as_millis()).unwrap_or(u32::MAX);
+        if let Err(s) = abi::set_tick_period_ms(ms) {
             log(
                 LogLevel::Error,
-                &format!("meshroute: cannot set the tick period: {s:?}"),
+                &format!("meshroute: cannot set the tick period: {s}"),
             );
         }
         if switch {
-            let _ = hostcalls::set_effective_context(self.current);
+            let _ = abi::set_effective_context(self.current);
         }
     }
 
     fn enter(&mut self, context_id: u32) -> bool {
-        match hostcalls::set_effective_context(context_id) {
+        match abi::set_effective_context(context_id) {
             Ok(()) => {
                 self.current = context_id;
                 true
@@ -265,20 +230,20 @@ impl Host for WasmHost {
     }
 
     fn leave(&mut self) {
-        let _ = hostcalls::set_effective_context(self.own_id);
+        let _ = abi::set_effective_context(self.own_id);
         self.current = self.own_id;
     }
 
     fn resume(&mut self) -> Result<(), HostError> {
-        hostcalls::resume_http_request().map_err(|s| err("resume", s))
+        abi::resume_request().map_err(|s| err("resume", s))
     }
 }
 
 fn header_op(map: MapType, op: &HeaderOp<'_>) -> Result<(), HostError> {
     match op {
-        HeaderOp::Set(k, v) => hostcalls::set_map_value(map, k, Some(v)),
-        HeaderOp::Add(k, v) => hostcalls::add_map_value(map, k, v),
-        HeaderOp::Remove(k) => hostcalls::remove_map_value(map, k),
+        HeaderOp::Set(k, v) => abi::set_header(map, k, v),
+        HeaderOp::Add(k, v) => abi::add_header(map, k, v),
+        HeaderOp::Remove(k) => abi::remove_header(map, k),
     }
     .map_err(|s| err("header", s))
 }
@@ -305,12 +270,12 @@ impl Context for Root {
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let raw = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
+        let raw = match abi::buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
             Ok(raw) => raw.unwrap_or_default(),
             Err(s) => {
                 log(
                     LogLevel::Error,
-                    &format!("meshroute: cannot read the plugin configuration: {s:?}"),
+                    &format!("meshroute: cannot read the plugin configuration: {s}"),
                 );
                 return false;
             }
