@@ -87,8 +87,28 @@ build_editor() {
     log "trunk build --release (editor/)"
     trunk_build_editor
   fi
+  precompress_editor
   local wasm; wasm="$(ls -S editor/dist/*.wasm | head -n1)"
-  log "editor: $wasm ($(size_of "$wasm") bytes, gzip $(gzip_size_of "$wasm"))"
+  log "editor: $wasm ($(size_of "$wasm") bytes, gzip -9 $(size_of "$wasm.gz")$([ -f "$wasm.br" ] && echo ", brotli q11 $(size_of "$wasm.br")"))"
+}
+
+# FILE.gz (gzip -9) and FILE.br (brotli q11, when a Python with the `brotli` module is at
+# hand: .venv from scripts/setup.sh editor) beside the wasm, JS, CSS and HTML in editor/dist,
+# for servers that send precompressed files (scripts/demo/static.py, nginx gzip_static /
+# brotli_static). What the browser downloads is then the compressed size.
+precompress_editor() {
+  local py="" f
+  for p in "$ROOT/.venv/bin/python" python3; do
+    if command -v "$p" >/dev/null && "$p" -c 'import brotli' 2>/dev/null; then py="$p"; break; fi
+  done
+  [ -n "$py" ] || log "warning: no Python brotli module (scripts/setup.sh editor): editor/dist gets .gz only"
+  for f in editor/dist/*.wasm editor/dist/*.js editor/dist/*.css editor/dist/*.html; do
+    [ -f "$f" ] || continue
+    gzip -9 -n -c "$f" >"$f.gz"
+    if [ -n "$py" ]; then
+      "$py" -c 'import brotli, sys; open(sys.argv[2], "wb").write(brotli.compress(open(sys.argv[1], "rb").read(), quality=11))' "$f" "$f.br"
+    fi
+  done
 }
 
 # A proxy-wasm filter that traps on demand (tests/fixtures/trap-filter, its own workspace).

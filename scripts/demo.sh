@@ -3,7 +3,7 @@
 #   - Envoy with the meshroute filter, configured by `meshroute render examples/<EXAMPLE>/`
 #   - one tiny upstream per endpoint of the example (scripts/demo/upstream.py, JSON identity
 #     responses named <service>-<subset>) on the example's 127.0.0.1 ports
-#   - the editor (editor/dist) on a static server
+#   - the editor (editor/dist) on a static server (scripts/demo/static.py: precompressed wasm)
 # and print URLs and example requests. Ctrl-C stops everything.
 #
 # Usage: scripts/demo.sh [EXAMPLE]      (default: bookinfo-header-routing; see examples/)
@@ -119,7 +119,8 @@ done
 envoy -c "$RUN/envoy.json" --concurrency 1 --base-id "$((RANDOM + 1000))" --disable-hot-restart \
   -l info >"$RUN/envoy.log" 2>&1 &
 PIDS+=($!)
-"$PYTHON" -m http.server "$EDITOR_PORT" --bind 127.0.0.1 --directory editor/dist >"$RUN/editor.log" 2>&1 &
+# Sends editor/dist's precompressed .br/.gz (scripts/build.sh) with Content-Encoding.
+"$PYTHON" scripts/demo/static.py editor/dist "$EDITOR_PORT" >"$RUN/editor.log" 2>&1 &
 PIDS+=($!)
 
 for _ in $(seq 1 150); do

