@@ -7,8 +7,9 @@
 //! ```
 //! (little-endian). The SDK's `get_map_bytes` copies every name and value into its own
 //! `String`/`Vec` (two allocations per header, freed again at the end of the callback) and
-//! panics on a malformed buffer. [`HeaderBlock`] keeps the one buffer and the offsets, so
-//! the engine matches on `&str` slices of it, and a malformed buffer is an error (the
+//! panics on a malformed buffer. [`HeaderBlock`] keeps the buffer's data region as one
+//! `String` (validated as UTF-8 once) and the offsets, so the engine matches on `&str`
+//! slices of it, and a malformed buffer is an error (the
 //! filter then refuses the request, fail closed). Names or values that are not UTF-8 are
 //! converted lossily (U+FFFD), as before.
 
@@ -17,17 +18,20 @@ use std::ops::Range;
 /// Where a name or value is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
-    /// Valid UTF-8 at this range of the buffer.
-    Buf(Range<usize>),
-    /// Not UTF-8: the lossy conversion, at this index of [`HeaderBlock::lossy`].
+    /// At this byte range of [`HeaderBlock::text`].
+    Text(Range<usize>),
+    /// At this index of [`HeaderBlock::lossy`] (the block was not all UTF-8).
     Lossy(usize),
 }
 
-/// A serialized header map and the position of every `(name, value)` in it.
+/// A serialized header map's names and values, and the position of every pair.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderBlock {
-    buf: Vec<u8>,
+    /// The buffer's data region (every `name \0 value \0`), validated as UTF-8 once.
+    text: String,
     entries: Vec<(Part, Part)>,
+    /// Lossy copies of every name and value when the data region is not UTF-8 (rare:
+    /// obs-text in a header value).
     lossy: Vec<String>,
 }
 
@@ -39,57 +43,75 @@ fn read_u32(buf: &[u8], at: usize) -> Option<usize> {
 
 impl HeaderBlock {
     /// Reads a buffer in proxy-wasm's map serialization (an empty buffer is an empty map).
-    pub fn parse(buf: Vec<u8>) -> Result<HeaderBlock, String> {
-        let mut block = HeaderBlock {
-            buf: Vec::new(),
-            entries: Vec::new(),
-            lossy: Vec::new(),
-        };
+    pub fn parse(mut buf: Vec<u8>) -> Result<HeaderBlock, String> {
+        let mut block = HeaderBlock::default();
         if buf.is_empty() {
             return Ok(block);
         }
-        let bad = |what: &str| format!("malformed header map ({} bytes): {what}", buf.len());
+        let bad = |what: &str| format!("malformed header map: {what}");
         let count = read_u32(&buf, 0).ok_or_else(|| bad("no count"))?;
-        let mut data = count
+        let start = count
             .checked_mul(8)
             .and_then(|n| n.checked_add(4))
             .filter(|&n| n <= buf.len())
             .ok_or_else(|| bad("count larger than the buffer"))?;
-        block.entries.reserve(count);
+        // Offsets into the data region: name_len, NUL, value_len, NUL per entry.
+        let mut ranges = Vec::with_capacity(count);
+        let mut at = 0usize;
+        let data_len = buf.len() - start;
         for i in 0..count {
-            let at = 4 + i * 8;
-            let (Some(name_len), Some(value_len)) = (read_u32(&buf, at), read_u32(&buf, at + 4))
+            let (Some(name_len), Some(value_len)) =
+                (read_u32(&buf, 4 + i * 8), read_u32(&buf, 8 + i * 8))
             else {
                 return Err(bad("truncated sizes"));
             };
-            let mut part = |len: usize| -> Result<Part, String> {
-                let end = data
+            let mut part = |len: usize| -> Result<Range<usize>, String> {
+                let end = at
                     .checked_add(len)
-                    .filter(|&e| e < buf.len() && buf.get(e) == Some(&0))
+                    .filter(|&e| e < data_len && buf.get(start + e) == Some(&0))
                     .ok_or_else(|| bad("entry past the end or not NUL-terminated"))?;
-                let range = data..end;
-                data = end + 1;
-                let bytes = buf.get(range.clone()).unwrap_or_default();
-                Ok(match std::str::from_utf8(bytes) {
-                    Ok(_) => Part::Buf(range),
-                    Err(_) => {
-                        block
-                            .lossy
-                            .push(String::from_utf8_lossy(bytes).into_owned());
-                        Part::Lossy(block.lossy.len() - 1)
-                    }
-                })
+                let r = at..end;
+                at = end + 1;
+                Ok(r)
             };
             let name = part(name_len)?;
             let value = part(value_len)?;
-            block.entries.push((name, value));
+            ranges.push((name, value));
         }
-        block.buf = buf;
+        let data = buf.split_off(start);
+        match String::from_utf8(data) {
+            // Nearly always: one validation for the whole block, then slices of it.
+            Ok(text) => {
+                block.text = text;
+                block.entries = ranges
+                    .into_iter()
+                    .map(|(k, v)| (Part::Text(k), Part::Text(v)))
+                    .collect();
+            }
+            Err(e) => {
+                let data = e.into_bytes();
+                let mut lossy = |r: Range<usize>| {
+                    let b = data.get(r).unwrap_or_default();
+                    block.lossy.push(String::from_utf8_lossy(b).into_owned());
+                    Part::Lossy(block.lossy.len() - 1)
+                };
+                let entries: Vec<(Part, Part)> = ranges
+                    .into_iter()
+                    .map(|(k, v)| (lossy(k), lossy(v)))
+                    .collect();
+                block.entries = entries;
+            }
+        }
         Ok(block)
     }
 
-    /// Serializes `pairs` (for tests and the mock host).
+    /// Parses the serialization of `pairs` (for tests and the mock host).
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> HeaderBlock {
+        HeaderBlock::parse(HeaderBlock::serialize(pairs)).unwrap_or_default()
+    }
+
+    /// `pairs` in proxy-wasm's map serialization.
+    pub fn serialize<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Vec<u8> {
         let mut buf = Vec::new();
         let len = |s: &str| u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes();
         buf.extend_from_slice(&u32::try_from(pairs.len()).unwrap_or(0).to_le_bytes());
@@ -103,16 +125,12 @@ impl HeaderBlock {
             buf.extend_from_slice(v.as_ref().as_bytes());
             buf.push(0);
         }
-        HeaderBlock::parse(buf).unwrap_or_default()
+        buf
     }
 
     fn str(&self, p: &Part) -> &str {
         match p {
-            Part::Buf(r) => self
-                .buf
-                .get(r.clone())
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or(""),
+            Part::Text(r) => self.text.get(r.clone()).unwrap_or(""),
             Part::Lossy(i) => self.lossy.get(*i).map_or("", String::as_str),
         }
     }
@@ -170,7 +188,12 @@ mod tests {
         let b = HeaderBlock::parse(SERIALIZED.to_vec()).unwrap();
         assert_eq!(b.pairs(), PAIRS);
         assert_eq!(b.len(), 4);
-        assert_eq!(HeaderBlock::from_pairs(PAIRS).buf, SERIALIZED);
+        let mut again = HeaderBlock::from_pairs(PAIRS);
+        assert_eq!(again.pairs(), PAIRS);
+        assert_eq!(
+            std::mem::take(&mut again.text).as_bytes(),
+            &SERIALIZED[36..]
+        );
     }
 
     #[test]
@@ -191,6 +214,18 @@ mod tests {
         let buf = vec![1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, b'k', 0, 0xff, b'v', 0];
         let b = HeaderBlock::parse(buf).unwrap();
         assert_eq!(b.pairs(), [("k", "\u{fffd}v")]);
+        // One bad value: every other header still reads (lossily copied).
+        let mut p: Vec<(String, String)> = PAIRS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        p.push(("x".into(), "ok".into()));
+        let mut buf = HeaderBlock::serialize(&p);
+        let last = buf.len() - 2; // the last value's last byte
+        buf[last] = 0xfe;
+        let b = HeaderBlock::parse(buf).unwrap();
+        assert_eq!(b.pairs()[..4], *PAIRS);
+        assert_eq!(b.pairs()[4], ("x", "o\u{fffd}"));
     }
 
     #[test]
