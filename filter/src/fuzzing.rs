@@ -188,7 +188,23 @@ fn check_owned(c: &Compiled, headers: &[(String, String)], seed: u64) -> Result<
 
 /// Target 2: matching and planning of arbitrary requests against fixed configurations.
 pub fn check_matching(data: &[u8]) -> Result<(), String> {
+    // The raw bytes as the host's serialized header map: parsed or refused, never a panic.
+    if let Ok(block) = crate::headers::HeaderBlock::parse(data.to_vec()) {
+        let _ = block.pairs();
+    }
     let (headers, seed) = decode(data);
+    // The decoded headers survive the host's serialization and `HeaderBlock`, in order.
+    let block = crate::headers::HeaderBlock::from_pairs(&headers);
+    let read: Vec<(String, String)> = block
+        .pairs()
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    if read != headers {
+        return Err(format!(
+            "header map round trip: {headers:?} read back as {read:?}"
+        ));
+    }
     for c in engines() {
         check_owned(c, &headers, seed)?;
     }
