@@ -645,6 +645,8 @@ pub(crate) mod tests {
         pub logs: Vec<(Level, String)>,
         pub gone: Vec<u32>,
         pub port: Option<u32>,
+        /// The host's serialized header map (`Some`: returned as is, e.g. malformed).
+        pub raw_headers: Option<Vec<u8>>,
     }
 
     impl Mock {
@@ -672,6 +674,9 @@ pub(crate) mod tests {
             self.now
         }
         fn request_headers(&mut self) -> Result<HeaderBlock, HostError> {
+            if let Some(raw) = &self.raw_headers {
+                return HeaderBlock::parse(raw.clone()).map_err(HostError);
+            }
             let h = self.headers.get(&self.current).cloned().unwrap_or_default();
             Ok(HeaderBlock::from_pairs(&h))
         }
@@ -1034,6 +1039,27 @@ pub(crate) mod tests {
         assert_eq!(f.on_request_headers(&mut host, true), Verdict::Pause);
         assert_eq!(host.replies.len(), 1);
         assert_eq!(host.replies[0].1.status, REFUSED_STATUS);
+    }
+
+    #[test]
+    fn a_malformed_header_map_is_refused_not_routed() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"route": [{"destination": {"host": "ratings"}}]}]})));
+        let mut f = HttpLogic::new(4, root.shared.clone());
+        host.current = 4;
+        // One header whose value runs past the end of the buffer.
+        host.raw_headers = Some(vec![1, 0, 0, 0, 10, 0, 0, 0, 200, 0, 0, 0, b'k', 0]);
+        assert_eq!(f.on_request_headers(&mut host, true), Verdict::Pause);
+        assert_eq!(host.replies.len(), 1);
+        assert_eq!(host.replies[0].1.status, REFUSED_STATUS);
+        assert_eq!(host.header(4, "x-meshroute-cluster"), None);
+        assert!(
+            host.logs
+                .iter()
+                .any(|(l, m)| *l == Level::Error && m.contains("malformed header map")),
+            "{:?}",
+            host.logs
+        );
     }
 
     #[test]
