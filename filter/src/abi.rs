@@ -223,29 +223,6 @@ pub fn resume_request() -> Result<(), Status> {
     check(unsafe { proxy_continue_stream(StreamType::HttpRequest as u32) })
 }
 
-/// Serializes header pairs in the ABI's map format.
-fn serialize_map(pairs: &[(&str, &[u8])]) -> Vec<u8> {
-    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
-    let mut out = Vec::with_capacity(
-        4 + pairs
-            .iter()
-            .map(|(k, v)| 10 + k.len() + v.len())
-            .sum::<usize>(),
-    );
-    out.extend_from_slice(&len(pairs.len()));
-    for (k, v) in pairs {
-        out.extend_from_slice(&len(k.len()));
-        out.extend_from_slice(&len(v.len()));
-    }
-    for (k, v) in pairs {
-        out.extend_from_slice(k.as_bytes());
-        out.push(0);
-        out.extend_from_slice(v);
-        out.push(0);
-    }
-    out
-}
-
 /// Answers the request locally. For a gRPC reply (`grpc_status: Some`), Envoy sends HTTP
 /// 200 with that `grpc-status` and `body` as the `grpc-message` (as the SDK's
 /// `send_grpc_response` does).
@@ -255,8 +232,7 @@ pub fn send_local_response(
     body: Option<&[u8]>,
     grpc_status: Option<i32>,
 ) -> Result<(), Status> {
-    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
-    let h = serialize_map(&pairs);
+    let h = HeaderBlock::serialize(headers);
     let (body_ptr, body_len) = body.map_or((null(), 0), |b| (b.as_ptr(), b.len()));
     // SAFETY: pointers and lengths of live buffers (or null with length 0).
     check(unsafe {

@@ -106,23 +106,28 @@ impl HeaderBlock {
     }
 
     /// Parses the serialization of `pairs` (for tests and the mock host).
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> HeaderBlock {
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> HeaderBlock {
         HeaderBlock::parse(HeaderBlock::serialize(pairs)).unwrap_or_default()
     }
 
-    /// `pairs` in proxy-wasm's map serialization.
-    pub fn serialize<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Vec<u8> {
-        let mut buf = Vec::new();
-        let len = |s: &str| u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes();
-        buf.extend_from_slice(&u32::try_from(pairs.len()).unwrap_or(0).to_le_bytes());
+    /// `pairs` in proxy-wasm's map serialization (also what the filter sends the host:
+    /// local-reply headers).
+    pub fn serialize<K: AsRef<str>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
+        let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+        let size: usize = pairs
+            .iter()
+            .map(|(k, v)| 10 + k.as_ref().len() + v.as_ref().len())
+            .sum();
+        let mut buf = Vec::with_capacity(4 + size);
+        buf.extend_from_slice(&len(pairs.len()));
         for (k, v) in pairs {
-            buf.extend_from_slice(&len(k.as_ref()));
-            buf.extend_from_slice(&len(v.as_ref()));
+            buf.extend_from_slice(&len(k.as_ref().len()));
+            buf.extend_from_slice(&len(v.as_ref().len()));
         }
         for (k, v) in pairs {
             buf.extend_from_slice(k.as_ref().as_bytes());
             buf.push(0);
-            buf.extend_from_slice(v.as_ref().as_bytes());
+            buf.extend_from_slice(v.as_ref());
             buf.push(0);
         }
         buf
