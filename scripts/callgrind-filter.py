@@ -13,6 +13,10 @@ reports instructions per request split by where they ran:
   JIT code      code V8 generated at run time: the filter's Wasm (and V8 stubs)
   libc          malloc, memcpy, ...
 
+A bench-filter run replaces target/bench/filter-run/ with its own cells, so run it for the
+cell measured here (e.g. `MESHROUTE_BENCH_ROUNDS=1 scripts/bench-filter.sh --rules 1
+--kinds prefix` for prefix-1).
+
 Usage: scripts/callgrind-filter.py [--cell prefix-1] [--arms noop-wasm,meshroute]
                                    [-n 500] [--warmup 200] [--wasm PATH]
   --wasm: the meshroute arm loads this .wasm instead of the bootstrap's.
@@ -160,7 +164,8 @@ def request_for(cell, arm):
 def run_arm(args, arm, up, workdir):
     src = os.path.join(ROOT, "target/bench/filter-run", args.cell, arm, "envoy.json")
     if not os.path.exists(src):
-        sys.exit(f"{src} missing: run scripts/bench-filter.sh (or --quick) first")
+        kind, rules = args.cell.rsplit("-", 1)
+        sys.exit(f"{src} missing: run scripts/bench-filter.sh --rules {rules} --kinds {kind} first")
     cfg = json.load(open(src))
     listen, admin = free_port(), free_port()
     cfg["admin"]["address"]["socket_address"]["port_value"] = admin
