@@ -54,16 +54,16 @@ extern "C" {
     ) -> u32;
     fn proxy_replace_header_map_value(
         map_type: u32,
-        key_data: *const u8,
+        key: *const u8,
         key_size: usize,
-        value_data: *const u8,
+        value: *const u8,
         value_size: usize,
     ) -> u32;
     fn proxy_add_header_map_value(
         map_type: u32,
-        key_data: *const u8,
+        key: *const u8,
         key_size: usize,
-        value_data: *const u8,
+        value: *const u8,
         value_size: usize,
     ) -> u32;
     fn proxy_remove_header_map_value(map_type: u32, key_data: *const u8, key_size: usize) -> u32;
@@ -120,6 +120,15 @@ fn host_buffer(data: *mut u8, size: usize) -> Vec<u8> {
     unsafe { Vec::from_raw_parts(data, size, size) }
 }
 
+/// A host-allocated result: the buffer on `Ok`, `None` on `NotFound`.
+fn found(status: u32, data: *mut u8, size: usize) -> Result<Option<Vec<u8>>, Status> {
+    match status {
+        OK => Ok(Some(host_buffer(data, size))),
+        NOT_FOUND => Ok(None),
+        s => Err(Status(s)),
+    }
+}
+
 /// Logs `msg` (best effort is up to the caller).
 pub fn log(level: LogLevel, msg: &str) -> Result<(), Status> {
     // SAFETY: pointer and length of a live `&str`.
@@ -156,11 +165,13 @@ pub fn header_map(map: MapType) -> Result<HeaderBlock, Status> {
     HeaderBlock::parse(host_buffer(data, size)).map_err(|_| Status(8))
 }
 
-/// Sets (replaces) header `key`.
-pub fn set_header(map: MapType, key: &str, value: &str) -> Result<(), Status> {
-    // SAFETY: pointers and lengths of live `&str`s.
+/// The signature shared by `proxy_replace_header_map_value` and `proxy_add_header_map_value`.
+type MapValueCall = unsafe extern "C" fn(u32, *const u8, usize, *const u8, usize) -> u32;
+
+fn map_value(call: MapValueCall, map: MapType, key: &str, value: &str) -> Result<(), Status> {
+    // SAFETY: an ABI import called with the pointers and lengths of live `&str`s.
     check(unsafe {
-        proxy_replace_header_map_value(
+        call(
             map as u32,
             key.as_ptr(),
             key.len(),
@@ -170,18 +181,14 @@ pub fn set_header(map: MapType, key: &str, value: &str) -> Result<(), Status> {
     })
 }
 
+/// Sets (replaces) header `key`.
+pub fn set_header(map: MapType, key: &str, value: &str) -> Result<(), Status> {
+    map_value(proxy_replace_header_map_value, map, key, value)
+}
+
 /// Adds a value to header `key`.
 pub fn add_header(map: MapType, key: &str, value: &str) -> Result<(), Status> {
-    // SAFETY: pointers and lengths of live `&str`s.
-    check(unsafe {
-        proxy_add_header_map_value(
-            map as u32,
-            key.as_ptr(),
-            key.len(),
-            value.as_ptr(),
-            value.len(),
-        )
-    })
+    map_value(proxy_add_header_map_value, map, key, value)
 }
 
 /// Removes header `key`.
@@ -195,11 +202,8 @@ pub fn buffer(kind: BufferType, start: usize, max: usize) -> Result<Option<Vec<u
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
     // SAFETY: valid out-pointers for the call's duration.
-    match unsafe { proxy_get_buffer_bytes(kind as u32, start, max, &mut data, &mut size) } {
-        OK => Ok(Some(host_buffer(data, size))),
-        NOT_FOUND => Ok(None),
-        s => Err(Status(s)),
-    }
+    let status = unsafe { proxy_get_buffer_bytes(kind as u32, start, max, &mut data, &mut size) };
+    found(status, data, size)
 }
 
 /// A property by path (`None`: not found).
@@ -209,12 +213,9 @@ pub fn property(path: &[&str]) -> Result<Option<Vec<u8>>, Status> {
     let mut data: *mut u8 = null_mut();
     let mut size: usize = 0;
     // SAFETY: pointer and length of a live buffer; valid out-pointers.
-    match unsafe { proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size) }
-    {
-        OK => Ok(Some(host_buffer(data, size))),
-        NOT_FOUND => Ok(None),
-        s => Err(Status(s)),
-    }
+    let status =
+        unsafe { proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size) };
+    found(status, data, size)
 }
 
 /// Resumes the paused request.
