@@ -71,10 +71,10 @@
 //! | route | matches | retry policy |
 //! |---|---|---|
 //! | `meshroute-no-route` | no cluster header | — (direct response 404) |
+//! | `meshroute` | neither `x-envoy-max-retries` nor [`HEADER_NO_PREVIOUS_HOSTS`] (nearly every request: second, so Envoy's second route match visits two routes) | Istio's default (`DefaultPolicy`) |
 //! | `meshroute-retry-headers-no-previous-hosts` | `x-envoy-max-retries` and [`HEADER_NO_PREVIOUS_HOSTS`] present | from headers, no predicate |
 //! | `meshroute-retry-headers` | `x-envoy-max-retries` present | from headers, previous-hosts predicate |
 //! | `meshroute-no-previous-hosts` | [`HEADER_NO_PREVIOUS_HOSTS`] present | Istio's default, no predicate (`DefaultConsistentHashPolicy`) |
-//! | `meshroute` | everything else | Istio's default (`DefaultPolicy`) |
 //!
 //! Because clients could send these headers themselves, the filter must remove or
 //! overwrite every `x-envoy-fault-*`, `x-envoy-retry-*`, `x-envoy-retriable-*`,
