@@ -1653,6 +1653,18 @@ pub(crate) fn compile(
     }
     // Envoy: the longest wildcard suffix wins.
     wildcards.sort_by_key(|w| std::cmp::Reverse(w.0.len()));
+    let mut short: super::HostMap<DomainTarget> = super::HostMap::default();
+    if b.mesh {
+        let fqdn_suffix = format!(".{}.svc.{}", b.default_ns, host::DEFAULT_DOMAIN);
+        for (h, t) in &exact {
+            match h.strip_suffix(&fqdn_suffix) {
+                Some(name) if !name.is_empty() && !name.contains(['.', ':']) => {
+                    short.insert(name.to_owned(), t.clone());
+                }
+                _ => {}
+            }
+        }
+    }
 
     let dedup = |v: Vec<Diagnostic>| -> Vec<Diagnostic> {
         let mut seen = HashSet::new();
@@ -1679,6 +1691,7 @@ pub(crate) fn compile(
         rule_sets,
         tables,
         exact,
+        short,
         wildcards,
         catch_all,
         warnings: dedup(b.warnings),

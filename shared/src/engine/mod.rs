@@ -132,6 +132,10 @@ pub struct Engine {
     pub(crate) rule_sets: Vec<Vec<Rule>>,
     pub(crate) tables: Vec<Table>,
     pub(crate) exact: HostMap<DomainTarget>,
+    /// Sidecars only: `name` → the target of `name.<default_ns>.svc.cluster.local` in
+    /// `exact`, so a short `:authority` from the default namespace (the filter's case) is
+    /// one lookup, not a second lookup of a lowercased FQDN built per request.
+    pub(crate) short: HostMap<DomainTarget>,
     /// `(suffix, target)`, longest suffix first.
     pub(crate) wildcards: Vec<(String, DomainTarget)>,
     pub(crate) catch_all: Option<DomainTarget>,
@@ -245,10 +249,13 @@ impl Engine {
                 return Some((t, HostMatch::Exact));
             }
             if short {
-                let parts = [h, suffix[0], suffix[1], suffix[2], suffix[3]];
-                if let Some(t) = with_lower(&parts, |f| self.exact.get(f)) {
-                    return Some((t, HostMatch::Exact));
-                }
+                let t = if ns == self.default_ns {
+                    self.short.get(h)
+                } else {
+                    let parts = [h, suffix[0], suffix[1], suffix[2], suffix[3]];
+                    with_lower(&parts, |f| self.exact.get(f))
+                };
+                return t.map(|t| (t, HostMatch::Exact));
             }
             None
         });

@@ -578,6 +578,29 @@ spec:
     );
     let d = e.decide(&Request::new("GET", "reviews", "/").with_source(&[], Some("prod")));
     assert!(d.is_match());
+    let d = e.decide(&Request::new("GET", "Reviews:9080", "/").with_source(&[], Some("prod")));
+    assert!(d.is_match());
+    // From the default namespace (the short-name map's case), any case, with a port.
+    let e2 = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: default}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews}}]}]
+"#,
+    );
+    for a in ["reviews", "REVIEWS:80", "reviews."] {
+        let d = e2.decide(&Request::new("GET", a, "/"));
+        assert_eq!(
+            d.host(),
+            Some(("reviews.default.svc.cluster.local", HostMatch::Exact)),
+            "{a}"
+        );
+    }
+    let d = e2.decide(&Request::new("GET", "reviews", "/").with_source(&[], Some("prod")));
+    assert!(!d.is_match(), "prod client: reviews is reviews.prod");
     for a in [
         "reviews.prod",
         "reviews.prod.svc",
