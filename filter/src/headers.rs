@@ -56,7 +56,7 @@ impl HeaderBlock {
             .filter(|&n| n <= buf.len())
             .ok_or_else(|| bad("count larger than the buffer"))?;
         // Offsets into the data region: name_len, NUL, value_len, NUL per entry.
-        let mut ranges = Vec::with_capacity(count);
+        let mut entries = Vec::with_capacity(count);
         let mut at = 0usize;
         let data_len = buf.len() - start;
         for i in 0..count {
@@ -65,40 +65,40 @@ impl HeaderBlock {
             else {
                 return Err(bad("truncated sizes"));
             };
-            let mut part = |len: usize| -> Result<Range<usize>, String> {
+            let mut part = |len: usize| -> Result<Part, String> {
                 let end = at
                     .checked_add(len)
                     .filter(|&e| e < data_len && buf.get(start + e) == Some(&0))
                     .ok_or_else(|| bad("entry past the end or not NUL-terminated"))?;
                 let r = at..end;
                 at = end + 1;
-                Ok(r)
+                Ok(Part::Text(r))
             };
             let name = part(name_len)?;
             let value = part(value_len)?;
-            ranges.push((name, value));
+            entries.push((name, value));
         }
-        let data = buf.split_off(start);
-        match String::from_utf8(data) {
+        // The data region, moved to the front of the same allocation (no copy into a new one).
+        buf.drain(..start);
+        match String::from_utf8(buf) {
             // Nearly always: one validation for the whole block, then slices of it.
             Ok(text) => {
                 block.text = text;
-                block.entries = ranges
-                    .into_iter()
-                    .map(|(k, v)| (Part::Text(k), Part::Text(v)))
-                    .collect();
+                block.entries = entries;
             }
             Err(e) => {
                 let data = e.into_bytes();
-                let mut lossy = |r: Range<usize>| {
-                    let b = data.get(r).unwrap_or_default();
-                    block.lossy.push(String::from_utf8_lossy(b).into_owned());
-                    Part::Lossy(block.lossy.len() - 1)
+                let mut lossy = |p: &mut Part| {
+                    if let Part::Text(r) = p {
+                        let b = data.get(r.clone()).unwrap_or_default();
+                        block.lossy.push(String::from_utf8_lossy(b).into_owned());
+                        *p = Part::Lossy(block.lossy.len() - 1);
+                    }
                 };
-                let entries: Vec<(Part, Part)> = ranges
-                    .into_iter()
-                    .map(|(k, v)| (lossy(k), lossy(v)))
-                    .collect();
+                for (k, v) in &mut entries {
+                    lossy(k);
+                    lossy(v);
+                }
                 block.entries = entries;
             }
         }

@@ -1090,36 +1090,51 @@ pub(crate) mod tests {
 
 #[cfg(test)]
 mod per_request_profile {
-    //! Not a test of behaviour: a loop of the bench's prefix/1 request through the filter with
-    //! the mock host, for `valgrind --tool=callgrind` on the test binary (BENCHMARKS.md,
-    //! "Where D − C goes"). `cargo test --release -p meshroute-filter --lib -- --ignored
-    //! per_request_loop`.
+    //! Not a test of behaviour: a loop of the bench's prefix/N request (match at the last of
+    //! `MESHROUTE_PROFILE_RULES` prefix rules, default 1) through the filter with the mock
+    //! host, for `valgrind --tool=callgrind` on the test binary (BENCHMARKS.md, "Where D − C
+    //! goes"). `cargo test --release -p meshroute-filter --lib -- --ignored per_request_loop`.
     use super::tests::setup;
     use super::*;
     use serde_json::json;
 
+    fn env(name: &str, default: u32) -> u32 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
     #[test]
     #[ignore = "profiling loop, run by hand under callgrind"]
     fn per_request_loop() {
+        let rules = env("MESHROUTE_PROFILE_RULES", 1).max(1);
+        let n = env("MESHROUTE_PROFILE_N", 10_000);
+        let http: Vec<_> = (0..rules)
+            .map(|i| {
+                let host = if i + 1 == rules { "bench" } else { "decoy" };
+                json!({"name": format!("r{i}"), "match": [{"uri": {"prefix": format!("/r{i}/")}}],
+                       "route": [{"destination": {"host": host}}]})
+            })
+            .collect();
+        let entry = |name: &str| {
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+                   "metadata": {"name": name, "namespace": "default"},
+                   "spec": {"hosts": [format!("{name}.default.svc.cluster.local")],
+                            "ports": [{"number": 80, "protocol": "HTTP", "name": "http"}],
+                            "location": "MESH_INTERNAL", "resolution": "STATIC",
+                            "endpoints": [{"address": "127.0.0.1"}]}})
+        };
         let (root, mut host) = setup(json!([
             {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
              "metadata": {"name": "bench", "namespace": "default"},
-             "spec": {"hosts": ["bench"], "http": [
-                {"name": "r0", "match": [{"uri": {"prefix": "/r0/"}}],
-                 "route": [{"destination": {"host": "bench"}}]}]}},
-            {"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
-             "metadata": {"name": "bench", "namespace": "default"},
-             "spec": {"hosts": ["bench.default.svc.cluster.local"],
-                      "ports": [{"number": 80, "protocol": "HTTP", "name": "http"}],
-                      "location": "MESH_INTERNAL", "resolution": "STATIC",
-                      "endpoints": [{"address": "127.0.0.1"}]}}]));
-        let n: u32 = std::env::var("MESHROUTE_PROFILE_N")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10_000);
+             "spec": {"hosts": ["bench"], "http": http}},
+            entry("bench"),
+            entry("decoy")]));
+        let path = format!("/r{}/items/42", rules - 1);
         let headers: Vec<(String, String)> = [
             (":authority", "bench"),
-            (":path", "/r0/items/42"),
+            (":path", path.as_str()),
             (":method", "GET"),
             (":scheme", "http"),
             ("x-forwarded-proto", "http"),
@@ -1133,6 +1148,10 @@ mod per_request_profile {
             host.headers.insert(id, headers.clone());
             let mut f = HttpLogic::new(id, root.shared.clone());
             assert_eq!(f.on_request_headers(&mut host, true), Verdict::Continue);
+            assert_eq!(
+                host.header(id, "x-meshroute-cluster"),
+                Some("outbound|80||bench.default.svc.cluster.local")
+            );
             f.on_response_headers(&mut host);
             f.on_done();
             host.headers.remove(&id);
