@@ -4,7 +4,8 @@
 //! `set_tick_period` call (the timer is recreated, so a shorter period takes effect at once).
 //! Delayed requests are kept in a min-heap by deadline; the timer is always armed for the
 //! earliest deadline, so many concurrent delays of different lengths each end within the
-//! timer's millisecond resolution, and no worker is ever blocked.
+//! timer's millisecond resolution, and no worker is ever blocked. The timer is periodic:
+//! a tick that needs the same period again leaves it alone instead of setting it anew.
 //!
 //! A tick releases at most [`MAX_DUE_PER_TICK`] requests; if more are due, the timer is
 //! re-armed at 1 ms for the rest. Envoy runs what a VM call queued (a local reply sent
@@ -31,6 +32,10 @@ pub struct DelayQueue {
     seq: u64,
     /// When the armed tick fires (`None`: timer off).
     armed: Option<Nanos>,
+    /// The period the host's timer was last set to (`None`: off). The timer is periodic, so
+    /// a tick that would re-arm it with the same period leaves it alone (one host call
+    /// fewer per tick).
+    period: Option<Duration>,
     /// When batched counter increments are due to be handed to the host (`None`: none
     /// pending). See [`DelayQueue::schedule_flush`].
     flush_at: Option<Nanos>,
@@ -88,6 +93,14 @@ impl DelayQueue {
         self.wake_by(now, at)
     }
 
+    /// On a tick that flushed counters, while traffic goes on: the next flush `within` from
+    /// `now`, for [`DelayQueue::pop_due`] (called next) to keep the timer running for it,
+    /// so requests need not read the clock nor re-arm the timer every period.
+    pub fn reschedule_flush(&mut self, now: Nanos, within: Duration) {
+        self.flush_at =
+            Some(now.saturating_add(within.as_nanos().min(u128::from(u64::MAX)) as u64));
+    }
+
     /// On a tick: whether the scheduled counter flush is due (it is then unscheduled). Call
     /// before [`DelayQueue::pop_due`], which arms the timer for what is still pending.
     pub fn take_flush(&mut self, now: Nanos) -> bool {
@@ -107,6 +120,7 @@ impl DelayQueue {
             _ => {
                 let p = period(now, at);
                 self.armed = Some(now.saturating_add(p.as_nanos() as u64));
+                self.period = Some(p);
                 Tick::Arm(p)
             }
         }
@@ -131,12 +145,20 @@ impl DelayQueue {
         let tick = match next {
             None => {
                 self.armed = None;
+                self.period = None;
                 Tick::Stop
             }
             Some(at) => {
                 let p = period(now, at);
                 self.armed = Some(now.saturating_add(p.as_nanos() as u64));
-                Tick::Arm(p)
+                // The timer just fired and runs on with its period: the same period needs
+                // no host call.
+                if self.period == Some(p) {
+                    Tick::Keep
+                } else {
+                    self.period = Some(p);
+                    Tick::Arm(p)
+                }
             }
         };
         (due, tick)
@@ -175,6 +197,9 @@ mod tests {
         let (due, tick) = q.pop_due(119 * MS); // early tick: nothing due, re-arm 1 ms
         assert!(due.is_empty());
         assert_eq!(tick, Tick::Arm(Duration::from_millis(1)));
+        let (due, tick) = q.pop_due(119 * MS + 500_000); // 1 ms again: the timer runs on
+        assert!(due.is_empty());
+        assert_eq!(tick, Tick::Keep);
         let (due, _) = q.pop_due(600 * MS);
         assert_eq!(due, vec![3, 1]);
         let (due, tick) = q.pop_due(900 * MS);
@@ -229,11 +254,12 @@ mod tests {
             q.push(20 * MS, 60 * MS, 2),
             Tick::Arm(Duration::from_millis(40))
         );
-        // At 60 ms: the delay is due, the flush is not; the timer re-arms for the flush.
+        // At 60 ms: the delay is due, the flush is not; the flush is 40 ms away, the
+        // timer's own period: it runs on as it is.
         assert!(!q.take_flush(60 * MS));
         let (due, tick) = q.pop_due(60 * MS);
         assert_eq!(due, vec![2]);
-        assert_eq!(tick, Tick::Arm(Duration::from_millis(40)));
+        assert_eq!(tick, Tick::Keep);
         // At 100 ms: the flush is due (once), then the timer waits for the last delay.
         assert!(q.take_flush(100 * MS));
         assert!(!q.take_flush(100 * MS));
@@ -250,6 +276,35 @@ mod tests {
         );
         assert!(q.take_flush(500 * MS));
         assert_eq!(q.pop_due(500 * MS), (Vec::new(), Tick::Stop));
+    }
+
+    #[test]
+    fn a_rescheduled_flush_keeps_the_periodic_timer_without_host_calls() {
+        let mut q = DelayQueue::new();
+        let p = Duration::from_millis(100);
+        assert_eq!(q.schedule_flush(0, p), Tick::Arm(p));
+        // Each tick that flushed while traffic goes on: next flush one period later, the
+        // timer (already periodic at 100 ms) is left alone.
+        for k in 1..=3u64 {
+            assert!(q.take_flush(k * 100 * MS));
+            q.reschedule_flush(k * 100 * MS, p);
+            assert!(q.flush_scheduled());
+            assert_eq!(q.pop_due(k * 100 * MS), (Vec::new(), Tick::Keep));
+        }
+        // A delay ending sooner re-arms; then back to the flush period.
+        assert_eq!(
+            q.push(310 * MS, 340 * MS, 1),
+            Tick::Arm(Duration::from_millis(30))
+        );
+        assert!(!q.take_flush(340 * MS));
+        assert_eq!(
+            q.pop_due(340 * MS),
+            (vec![1], Tick::Arm(Duration::from_millis(60)))
+        );
+        // Idle: the flush is taken and not rescheduled, the timer stops.
+        assert!(q.take_flush(400 * MS));
+        assert_eq!(q.pop_due(400 * MS), (Vec::new(), Tick::Stop));
+        assert_eq!(q.schedule_flush(450 * MS, p), Tick::Arm(p));
     }
 
     #[test]
@@ -272,9 +327,9 @@ mod tests {
             released += due.len();
             ticks += 1;
             match tick {
-                Tick::Arm(p) => assert_eq!(p, Duration::from_millis(1)),
+                Tick::Arm(p) => panic!("the 1 ms timer runs on; re-armed at {p:?}"),
                 Tick::Stop => break,
-                Tick::Keep => panic!("pop_due never keeps the timer"),
+                Tick::Keep => {}
             }
         }
         assert_eq!(released, 2000);
