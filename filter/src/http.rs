@@ -7,6 +7,7 @@
 //! Per-worker state ([`Shared`]) is behind `Rc<RefCell<…>>`: a Wasm VM is single-threaded,
 //! and no borrow is held across a host call.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -444,7 +445,18 @@ impl HttpLogic {
         }
 
         if plan.outcome == Outcome::Forward {
+            // The client sent no cluster header (nearly always): add ours rather than
+            // replace, which spares Envoy a search of the header map for one to remove.
+            let sent = stripped.iter().any(|s| s.eq_ignore_ascii_case(ch));
             for op in &plan.request_ops {
+                let add;
+                let op = match op {
+                    HeaderOp::Set(k, v) if !sent && k.eq_ignore_ascii_case(ch) => {
+                        add = HeaderOp::Add(Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_ref()));
+                        &add
+                    }
+                    _ => op,
+                };
                 if let Err(e) = host.request_header(op) {
                     host.log(Level::Warn, &format!("meshroute: cannot apply {op:?}: {e}"));
                 }
@@ -786,6 +798,38 @@ pub(crate) mod tests {
     fn vs(spec: serde_json::Value) -> serde_json::Value {
         json!([{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
                 "metadata": {"name": "ratings", "namespace": "default"}, "spec": spec}])
+    }
+
+    #[test]
+    fn the_cluster_header_is_added_once_whether_or_not_the_client_sent_one() {
+        let (root, mut host) = setup(vs(json!({"hosts": ["ratings"], "http": [
+            {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
+             "route": [{"destination": {"host": "ratings", "subset": "v2"}}]},
+            {"route": [{"destination": {"host": "ratings", "subset": "v1"}}]}]})));
+        let filler: Vec<(String, String)> = (0..30)
+            .map(|i| (format!("x-filler-{i}"), i.to_string()))
+            .collect();
+        for (id, cluster_sent) in [(3, false), (4, true)] {
+            let mut h: Vec<(&str, &str)> = vec![(":authority", "ratings"), (":path", "/")];
+            h.extend(filler.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            if cluster_sent {
+                h.push(("x-meshroute-cluster", "outbound|80|v9|evil"));
+            }
+            h.push(("end-user", "jason"));
+            request(&mut host, id, &h);
+            let mut f = HttpLogic::new(id, root.shared.clone());
+            assert_eq!(f.on_request_headers(&mut host, true), Verdict::Continue);
+            let clusters: Vec<&str> = host.headers[&id]
+                .iter()
+                .filter(|(k, _)| k == "x-meshroute-cluster")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            assert_eq!(
+                clusters,
+                ["outbound|80|v2|ratings.default.svc.cluster.local"],
+                "client sent one: {cluster_sent}"
+            );
+        }
     }
 
     #[test]
