@@ -4,6 +4,7 @@
 //! Export always goes through the model (`Document::to_value` → YAML), so what
 //! is copied is what the model understood, unknown fields included.
 
+use crate::forms::widgets::Show;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

@@ -32,6 +32,7 @@ pub mod yaml_pane;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::forms::widgets::Show;
 use leptos::prelude::*;
 use meshroute_model::{CheckOptions, Diagnostic};
 use state::{DocId, History, SyntaxError, Workspace};

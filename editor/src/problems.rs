@@ -2,6 +2,7 @@
 //! `meshroute analyze`), with code, level, resource, path, message and hint.
 //! Clicking one selects its resource and focuses the field (or the YAML line).
 
+use crate::forms::widgets::Show;
 use leptos::prelude::*;
 use meshroute_model::{Diagnostic, Level};
 

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::forms::widgets::Show;
 use leptos::prelude::*;
 use meshroute_model::duration::to_envoy;
 use meshroute_model::engine::decision::ActionReport;

@@ -6,6 +6,7 @@
 //! when it does not, the errors are shown with line and column and the
 //! workspace stays as it was (the forms are locked until the YAML is fixed).
 
+use crate::forms::widgets::Show;
 use leptos::html;
 use leptos::prelude::*;
 

@@ -5,6 +5,7 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
+use crate::forms::widgets::Show;
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::model::{
@@ -14,8 +15,8 @@ use meshroute_model::model::{
 
 use super::edit_spec;
 use super::widgets::{
-    map_text, opt_map, opt_num, opt_str, prune, AreaField, FieldDiags, NumberField, SelectField,
-    TextField,
+    map_text, opt_map, opt_num, opt_str, prune, rows, AreaField, FieldDiags, NumberField,
+    SelectField, TextField,
 };
 use crate::state::DocId;
 use crate::{ctx, Ctx};
@@ -243,7 +244,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
         <h3>"Subsets"</h3>
         <FieldDiags path="spec.subsets"/>
         <div class="subsets">
-            <For each=move || 0..n_subsets.get() key=|k| *k children=move |k| view! { <SubsetRow dr=dr k=k/> }/>
+            {rows(n_subsets, move |k| view! { <SubsetRow dr=dr k=k/> }.into_any())}
         </div>
         <button class="add" data-testid="add-subset" on:click=add_subset>"+ Subset"</button>
         <h3>"Traffic policy"</h3>

@@ -8,7 +8,7 @@ use meshroute_model::model::{
 
 use super::edit_spec;
 use super::widgets::{
-    list_text, map_text, opt_list, opt_map, opt_num, opt_str, prune, AreaField, CheckField,
+    list_text, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows, AreaField, CheckField,
     FieldDiags, NumberField, SelectField, TextField,
 };
 use crate::state::DocId;
@@ -93,7 +93,7 @@ pub fn GwForm(id: DocId) -> impl IntoView {
         />
         <h3>"Servers"</h3>
         <FieldDiags path="spec.servers"/>
-        <For each=move || 0..n.get() key=|k| *k children=move |k| view! { <ServerCard gw=gw k=k/> }/>
+        {rows(n, move |k| view! { <ServerCard gw=gw k=k/> }.into_any())}
         <button class="add" data-testid="add-server" on:click=add>"+ Server"</button>
     }
 }

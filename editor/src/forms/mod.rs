@@ -10,6 +10,7 @@ pub mod vs;
 pub mod weights;
 pub mod widgets;
 
+use crate::forms::widgets::Show;
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::{Kind, Resource};

@@ -9,7 +9,7 @@ use meshroute_model::model::{
 
 use super::edit_spec;
 use super::widgets::{
-    list_text, opt_list, opt_num, opt_str, FieldDiags, NumberField, SelectField, TextField,
+    list_text, opt_list, opt_num, opt_str, rows, FieldDiags, NumberField, SelectField, TextField,
 };
 use crate::state::DocId;
 use crate::{ctx, Ctx};
@@ -95,7 +95,7 @@ pub fn SeForm(id: DocId) -> impl IntoView {
         </div>
         <h3>"Ports"</h3>
         <FieldDiags path="spec.ports"/>
-        <For each=move || 0..n.get() key=|k| *k children=move |k| {
+        {rows(n, move |k| {
             let base = format!("spec.ports[{k}]");
             view! {
                 <div class="card row" data-testid=format!("f-{base}") tabindex="-1" role="group" aria-label=format!("Port {}", k + 1)>
@@ -134,7 +134,7 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                         })>"✕"</button>
                 </div>
             }
-        }/>
+        }.into_any())}
         <button class="add" data-testid="add-port" on:click=move |_| se.write("!add-port", |s| {
             s.ports.get_or_insert_with(Vec::new).push(ServicePort {
                 number: Some(443),

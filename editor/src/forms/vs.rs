@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
+use crate::forms::widgets::Show;
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::model::{
@@ -20,7 +21,7 @@ use meshroute_model::Kind;
 use super::edit_spec;
 use super::weights::{even, normalize, rebalance};
 use super::widgets::{
-    list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, AreaField,
+    list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows, AreaField,
     CheckField, FieldDiags, MatchField, NumberField, TextField,
 };
 use crate::state::DocId;
@@ -285,11 +286,7 @@ pub fn VsForm(id: DocId) -> impl IntoView {
         <h3>"HTTP rules " <span class="muted">"(first match wins)"</span></h3>
         <FieldDiags path="spec.http"/>
         <div class="rules">
-            <For
-                each=move || 0..n_rules.get()
-                key=|i| *i
-                children=move |i| view! { <RuleCard vs=vs i=i n_rules=n_rules/> }
-            />
+            {rows(n_rules, move |i| view! { <RuleCard vs=vs i=i n_rules=n_rules/> }.into_any())}
         </div>
         <button class="add" data-testid="add-rule" on:click=add_rule>"+ HTTP rule"</button>
         <Show when=move || { others.with(|(t, l)| t + l > 0) }>
@@ -362,14 +359,10 @@ fn RuleCard(vs: Vs, i: usize, n_rules: Memo<usize>) -> impl IntoView {
                 <Show when=move || n_blocks.get() == 0>
                     <p class="all" data-testid=format!("matches-all-{i}")>"Every request (no match blocks)"</p>
                 </Show>
-                <For
-                    each=move || 0..n_blocks.get()
-                    key=|j| *j
-                    children=move |j| view! {
-                        {(j > 0).then(|| view! { <div class="or" aria-hidden="true">"OR"</div> })}
-                        <MatchBlock vs=vs i=i j=j/>
-                    }
-                />
+                {rows(n_blocks, move |j| view! {
+                    {(j > 0).then(|| view! { <div class="or" aria-hidden="true">"OR"</div> })}
+                    <MatchBlock vs=vs i=i j=j/>
+                }.into_any())}
                 <button class="add" data-testid=format!("add-match-{i}") on:click=add_block>"+ Match block (OR)"</button>
                 <FieldDiags path=format!("{base}.match")/>
             </section>
@@ -793,7 +786,7 @@ fn Routes(vs: Vs, i: usize) -> impl IntoView {
     };
     view! {
         <div class="routes" data-testid=format!("f-{base}") tabindex="-1">
-            <For each=move || 0..n.get() key=|k| *k children=move |k| view! { <DestRow vs=vs i=i k=k n=n/> }/>
+            {rows(n, move |k| view! { <DestRow vs=vs i=i k=k n=n/> }.into_any())}
             <Show when=move || n.get() == 0>
                 <p class="muted">"No destinations (a redirect or direct response answers instead)."</p>
             </Show>

@@ -3,6 +3,7 @@
 //! path inline (`data-testid="diag-<field path>"`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use meshroute_model::model::StringMatch;
@@ -79,6 +80,37 @@ pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) ->
             </ul>
         </Show>
     }
+}
+
+/// The rows `0..count`, keyed by index (a `<For>` whose rows are re-created only when
+/// the count changes). Every indexed list of the forms goes through [`rows_erased`],
+/// so `For` and its keyed diff are instantiated once rather than once per list.
+pub fn rows(count: Memo<usize>, row: impl Fn(usize) -> AnyView + Send + Sync + 'static) -> AnyView {
+    rows_erased(count, Arc::new(row))
+}
+
+type RowFn = Arc<dyn Fn(usize) -> AnyView + Send + Sync>;
+
+fn rows_erased(count: Memo<usize>, row: RowFn) -> AnyView {
+    view! { <For each=move || 0..count.get() key=|k: &usize| *k children=move |k| row(k)/> }
+        .into_any()
+}
+
+/// Leptos' `<Show>` (no fallback) with the condition and children type-erased: every
+/// `<Show>` of the editor goes through [`show_erased`], so `Show` and its memo are
+/// instantiated once rather than once per use. Imported by name, it shadows the
+/// prelude's.
+#[component]
+pub fn Show<W>(children: ChildrenFn, when: W) -> impl IntoView
+where
+    W: Fn() -> bool + Send + Sync + 'static,
+{
+    show_erased(Arc::new(when), children)
+}
+
+fn show_erased(when: Arc<dyn Fn() -> bool + Send + Sync>, children: ChildrenFn) -> AnyView {
+    view! { <leptos::prelude::Show when=move || when()>{children()}</leptos::prelude::Show> }
+        .into_any()
 }
 
 /// `Some(trimmed)` unless blank.

@@ -174,11 +174,18 @@ impl<T: FromValue> FromValue for Option<T> {
 impl<T: FromValue> FromValue for Vec<T> {
     fn from_value(value: Value) -> Result<Self, DecodeError> {
         match value {
-            Value::Array(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| T::from_value(v).map_err(|e| e.in_index(i)))
-                .collect(),
+            // A plain loop rather than `collect()` into a `Result`: the adaptor chain
+            // (`GenericShunt`) costs several hundred bytes per element type in WebAssembly.
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, v) in items.into_iter().enumerate() {
+                    match T::from_value(v) {
+                        Ok(t) => out.push(t),
+                        Err(e) => return Err(e.in_index(i)),
+                    }
+                }
+                Ok(out)
+            }
             other => Err(DecodeError::invalid_type(&other, "a sequence")),
         }
     }
