@@ -559,18 +559,23 @@ spec:
     assert_eq!(d.host(), Some(("*.api.example.com", HostMatch::Wildcard)));
 }
 
-#[test]
-fn short_names_resolve_per_namespace() {
-    let e = engine(
+/// A VirtualService for the short host `reviews`, in namespace `ns`.
+fn reviews_in(ns: &str) -> Engine {
+    engine(&format!(
         r#"
 apiVersion: networking.istio.io/v1
 kind: VirtualService
-metadata: {name: r, namespace: prod}
+metadata: {{name: r, namespace: {ns}}}
 spec:
   hosts: [reviews]
-  http: [{route: [{destination: {host: reviews}}]}]
-"#,
-    );
+  http: [{{route: [{{destination: {{host: reviews}}}}]}}]
+"#
+    ))
+}
+
+#[test]
+fn short_names_resolve_per_namespace() {
+    let e = reviews_in("prod");
     let d = e.decide(&Request::new("GET", "reviews", "/"));
     assert!(
         !d.is_match(),
@@ -581,16 +586,7 @@ spec:
     let d = e.decide(&Request::new("GET", "Reviews:9080", "/").with_source(&[], Some("prod")));
     assert!(d.is_match());
     // From the default namespace (the short-name map's case), any case, with a port.
-    let e2 = engine(
-        r#"
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: r, namespace: default}
-spec:
-  hosts: [reviews]
-  http: [{route: [{destination: {host: reviews}}]}]
-"#,
-    );
+    let e2 = reviews_in("default");
     for a in ["reviews", "REVIEWS:80", "reviews."] {
         let d = e2.decide(&Request::new("GET", a, "/"));
         assert_eq!(
