@@ -7,32 +7,27 @@
 //! ```
 //! (little-endian). The SDK's `get_map_bytes` copies every name and value into its own
 //! `String`/`Vec` (two allocations per header, freed again at the end of the callback) and
-//! panics on a malformed buffer. [`HeaderBlock`] keeps the buffer's data region as one
-//! `String` (validated as UTF-8 once) and the offsets, so the engine matches on `&str`
-//! slices of it, and a malformed buffer is an error (the
-//! filter then refuses the request, fail closed). Names or values that are not UTF-8 are
+//! panics on a malformed buffer. [`HeaderBlock`] keeps the host's buffer as it came and
+//! checks its sizes; [`HeaderBlock::pairs`] validates the data region as UTF-8 once and
+//! slices every name and value out of it (one `Vec`, no copies), so the engine matches on
+//! `&str` slices of the host's bytes. A malformed buffer is an error (the filter then
+//! refuses the request, fail closed). Names or values that are not UTF-8 are
 //! converted lossily (U+FFFD), as before.
 
-use std::ops::Range;
+use std::cell::OnceCell;
 
-/// Where a name or value is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    /// At this byte range of [`HeaderBlock::text`].
-    Text(Range<usize>),
-    /// At this index of [`HeaderBlock::lossy`] (the block was not all UTF-8).
-    Lossy(usize),
-}
-
-/// A serialized header map's names and values, and the position of every pair.
+/// A serialized header map, checked: every size fits and every name and value is
+/// NUL-terminated where its size says.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderBlock {
-    /// The buffer's data region (every `name \0 value \0`), validated as UTF-8 once.
-    text: String,
-    entries: Vec<(Part, Part)>,
-    /// Lossy copies of every name and value when the data region is not UTF-8 (rare:
-    /// obs-text in a header value).
-    lossy: Vec<String>,
+    /// The host's buffer as it came.
+    buf: Vec<u8>,
+    /// Where the data region (every `name \0 value \0`) starts.
+    start: usize,
+    count: usize,
+    /// Lossy copies of every name and value, made on first use when the data region is not
+    /// UTF-8 (rare: obs-text in a header value).
+    lossy: OnceCell<Vec<String>>,
 }
 
 fn read_u32(buf: &[u8], at: usize) -> Option<usize> {
@@ -43,10 +38,10 @@ fn read_u32(buf: &[u8], at: usize) -> Option<usize> {
 
 impl HeaderBlock {
     /// Reads a buffer in proxy-wasm's map serialization (an empty buffer is an empty map).
-    pub fn parse(mut buf: Vec<u8>) -> Result<HeaderBlock, String> {
-        let mut block = HeaderBlock::default();
+    /// Only checks it: the names and values are sliced out by [`HeaderBlock::pairs`].
+    pub fn parse(buf: Vec<u8>) -> Result<HeaderBlock, String> {
         if buf.is_empty() {
-            return Ok(block);
+            return Ok(HeaderBlock::default());
         }
         let bad = |what: &str| format!("malformed header map: {what}");
         let count = read_u32(&buf, 0).ok_or_else(|| bad("no count"))?;
@@ -55,56 +50,41 @@ impl HeaderBlock {
             .and_then(|n| n.checked_add(4))
             .filter(|&n| n <= buf.len())
             .ok_or_else(|| bad("count larger than the buffer"))?;
-        // Offsets into the data region: name_len, NUL, value_len, NUL per entry.
-        let mut entries = Vec::with_capacity(count);
+        let data = buf.get(start..).unwrap_or_default();
         let mut at = 0usize;
-        let data_len = buf.len() - start;
         for i in 0..count {
             let (Some(name_len), Some(value_len)) =
                 (read_u32(&buf, 4 + i * 8), read_u32(&buf, 8 + i * 8))
             else {
                 return Err(bad("truncated sizes"));
             };
-            let mut part = |len: usize| -> Result<Part, String> {
-                let end = at
+            for len in [name_len, value_len] {
+                at = at
                     .checked_add(len)
-                    .filter(|&e| e < data_len && buf.get(start + e) == Some(&0))
-                    .ok_or_else(|| bad("entry past the end or not NUL-terminated"))?;
-                let r = at..end;
-                at = end + 1;
-                Ok(Part::Text(r))
-            };
-            let name = part(name_len)?;
-            let value = part(value_len)?;
-            entries.push((name, value));
-        }
-        // The data region, moved to the front of the same allocation (no copy into a new one).
-        buf.drain(..start);
-        match String::from_utf8(buf) {
-            // Nearly always: one validation for the whole block, then slices of it.
-            Ok(text) => {
-                block.text = text;
-                block.entries = entries;
-            }
-            Err(e) => {
-                let data = e.into_bytes();
-                let mut lossy = |p: &mut Part| {
-                    if let Part::Text(r) = p {
-                        let b = data.get(r.clone()).unwrap_or_default();
-                        block.lossy.push(String::from_utf8_lossy(b).into_owned());
-                        *p = Part::Lossy(block.lossy.len() - 1);
-                    }
-                };
-                for (k, v) in &mut entries {
-                    lossy(k);
-                    lossy(v);
-                }
-                block.entries = entries;
+                    .filter(|&e| data.get(e) == Some(&0))
+                    .ok_or_else(|| bad("entry past the end or not NUL-terminated"))?
+                    + 1;
             }
         }
-        Ok(block)
+        Ok(HeaderBlock {
+            buf,
+            start,
+            count,
+            lossy: OnceCell::new(),
+        })
     }
 
+    /// The byte ranges of every name and value in the data region, in order (checked by
+    /// [`HeaderBlock::parse`]).
+    fn spans(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let mut at = 0usize;
+        (0..self.count * 2).map(move |j| {
+            let len = read_u32(&self.buf, 4 + j * 4).unwrap_or(0);
+            let span = (at, at.saturating_add(len));
+            at = span.1.saturating_add(1);
+            span
+        })
+    }
     /// Parses the serialization of `pairs` (for tests and the mock host).
     pub fn from_pairs<K: AsRef<str>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> HeaderBlock {
         HeaderBlock::parse(HeaderBlock::serialize(pairs)).unwrap_or_default()
@@ -133,29 +113,46 @@ impl HeaderBlock {
         buf
     }
 
-    fn str(&self, p: &Part) -> &str {
-        match p {
-            Part::Text(r) => self.text.get(r.clone()).unwrap_or(""),
-            Part::Lossy(i) => self.lossy.get(*i).map_or("", String::as_str),
-        }
-    }
-
-    /// Every `(name, value)`, in order, borrowed from the buffer.
+    /// Every `(name, value)`, in order: slices of the host's buffer (validated as UTF-8
+    /// once, here), or of lossy copies when it is not UTF-8.
     pub fn pairs(&self) -> Vec<(&str, &str)> {
-        self.entries
-            .iter()
-            .map(|(k, v)| (self.str(k), self.str(v)))
-            .collect()
+        let data = self.buf.get(self.start..).unwrap_or_default();
+        let mut out = Vec::with_capacity(self.count);
+        match std::str::from_utf8(data) {
+            // Nearly always: one validation for the whole block, then slices of it.
+            Ok(text) => {
+                let mut spans = self.spans();
+                while let (Some(k), Some(v)) = (spans.next(), spans.next()) {
+                    let part = |(a, b): (usize, usize)| text.get(a..b).unwrap_or("");
+                    out.push((part(k), part(v)));
+                }
+            }
+            Err(_) => {
+                let lossy = self.lossy.get_or_init(|| {
+                    self.spans()
+                        .map(|(a, b)| {
+                            String::from_utf8_lossy(data.get(a..b).unwrap_or_default()).into_owned()
+                        })
+                        .collect()
+                });
+                for kv in lossy.chunks_exact(2) {
+                    if let [k, v] = kv {
+                        out.push((k.as_str(), v.as_str()));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Number of headers.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.count
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.count == 0
     }
 }
 
@@ -195,10 +192,7 @@ mod tests {
         assert_eq!(b.len(), 4);
         let mut again = HeaderBlock::from_pairs(PAIRS);
         assert_eq!(again.pairs(), PAIRS);
-        assert_eq!(
-            std::mem::take(&mut again.text).as_bytes(),
-            &SERIALIZED[36..]
-        );
+        assert_eq!(std::mem::take(&mut again.buf), SERIALIZED);
     }
 
     #[test]
