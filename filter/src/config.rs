@@ -6,7 +6,8 @@
 //!
 //! 1. JSON syntax and the shape of [`FilterConfig`] (unknown fields refused, with their path);
 //! 2. loading the resources ([`FilterConfig::load`], `load_values`: no YAML reader in the wasm);
-//! 3. Istio's per-resource validation (`validate_resource`);
+//! 3. Istio's per-resource validation (`validate_routing_resource`: the kinds the engine
+//!    reads; others are set aside undecoded by the loader);
 //! 4. compiling the [`Engine`] (regexes, durations, delegates).
 //!
 //! Every error is returned as a [`Diagnostic`] naming the resource and field path, so
@@ -136,7 +137,7 @@ pub fn compile(raw: &[u8]) -> Result<Compiled, Vec<Diagnostic>> {
     let mut count = 0;
     for r in loaded.resources() {
         count += 1;
-        for d in meshroute_model::validate::validate_resource(r) {
+        for d in meshroute_model::validate::validate_routing_resource(r) {
             if d.is_error() {
                 errors.push(d);
             } else {
@@ -339,5 +340,43 @@ mod tests {
         );
         let e = errors(&raw);
         assert!(!e.is_empty(), "a wrongly typed field must be refused");
+    }
+
+    #[test]
+    fn kinds_the_engine_does_not_read_are_ignored_not_checked() {
+        // A Gateway and a WorkloadEntry that would not even decode (wrong types), next to a
+        // valid VirtualService: the filter neither decodes nor validates them, and serves.
+        let raw = cfg(
+            serde_json::json!({}),
+            vec![
+                serde_json::json!({"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+                    "metadata": {"name": "gw"}, "spec": {"servers": "not-a-list"}}),
+                serde_json::json!({"apiVersion": "networking.istio.io/v1", "kind": "WorkloadEntry",
+                    "metadata": {"name": "we"}, "spec": {"ports": 7}}),
+                vs(
+                    "reviews",
+                    serde_json::json!({"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}}]}]}),
+                ),
+            ],
+        );
+        let c = compile(&raw).map_err(|e| format!("{e:?}"));
+        let Ok(c) = c else {
+            panic!("{c:?}");
+        };
+        assert_eq!(c.resources, 1, "only the VirtualService is loaded");
+        // A ServiceEntry is read (the engine's registry) and so still validated.
+        let raw = cfg(
+            serde_json::json!({}),
+            vec![
+                serde_json::json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+                    "metadata": {"name": "se"}, "spec": {"hosts": ["a.example"], "ports": [{"number": 0, "name": "http"}]}}),
+            ],
+        );
+        let e = errors(&raw);
+        assert!(
+            e.iter()
+                .any(|d| d.resource == "ServiceEntry se" && d.path.starts_with("spec.ports[0]")),
+            "{e:?}"
+        );
     }
 }

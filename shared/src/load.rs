@@ -95,6 +95,16 @@ impl Kind {
                 | Kind::WorkloadEntry
         )
     }
+
+    /// The kinds the matching engine reads ([`crate::engine::Engine::compile`]): routes,
+    /// subsets and the service registry. The Envoy filter loads only these
+    /// ([`load_values_for_routing`]).
+    pub fn is_routing(self) -> bool {
+        matches!(
+            self,
+            Kind::VirtualService | Kind::DestinationRule | Kind::ServiceEntry | Kind::Service
+        )
+    }
 }
 
 impl fmt::Display for Kind {
@@ -282,6 +292,9 @@ pub enum SetAside {
     UnknownKind,
     /// Not a Kubernetes object, or its fields have the wrong types (reported as an error).
     Invalid,
+    /// A kind the caller does not use ([`load_values_for_routing`]: not one of
+    /// [`Kind::is_routing`]); neither decoded nor checked, reported as info.
+    NotRouting,
 }
 
 /// One document of the input.
@@ -352,7 +365,7 @@ pub fn load_str(text: &str, file: Option<&str>) -> Loaded {
                     line: d.line,
                     positions: d.positions,
                 };
-                load_value::<true>(d.value, source, &mut out);
+                load_value::<true, false>(d.value, source, &mut out);
             }
             Err(e) => out.diagnostics.push(
                 Diagnostic::error(
@@ -373,19 +386,32 @@ pub fn load_str(text: &str, file: Option<&str>) -> Loaded {
 /// is JSON and skips the YAML reader). `file` names the input in diagnostics; there
 /// are no line numbers.
 pub fn load_values(values: impl IntoIterator<Item = Value>, file: Option<&str>) -> Loaded {
-    load_values_with::<true>(values, file)
+    load_values_with::<true, false>(values, file)
 }
 
 /// [`load_values`] without the MR003 infos (unknown fields are still kept in `extra`):
 /// listing them serializes every resource back, which a consumer that drops infos (the
 /// Envoy filter) need not pay for, in time or in code size.
 pub fn load_values_quiet(values: impl IntoIterator<Item = Value>, file: Option<&str>) -> Loaded {
-    load_values_with::<false>(values, file)
+    load_values_with::<false, false>(values, file)
 }
 
-/// `UNKNOWN_FIELDS` is a const parameter so that a build which only loads quietly (the
-/// filter) does not link the serializers the MR003 report needs.
-fn load_values_with<const UNKNOWN_FIELDS: bool>(
+/// [`load_values_quiet`] for a consumer that only routes (the Envoy filter): documents of
+/// kinds the matching engine does not read (Gateway, WorkloadEntry, Pod, Deployment,
+/// Namespace, Secret: see [`Kind::is_routing`]) are set aside undecoded
+/// ([`SetAside::NotRouting`], an MR002 info) instead of decoded, so their decoders and
+/// validators are not linked into the filter.
+pub fn load_values_for_routing(
+    values: impl IntoIterator<Item = Value>,
+    file: Option<&str>,
+) -> Loaded {
+    load_values_with::<false, true>(values, file)
+}
+
+/// `UNKNOWN_FIELDS` and `ROUTING_ONLY` are const parameters so that a build which only
+/// loads quietly for routing (the filter) does not link the serializers the MR003 report
+/// needs, nor the decoders of kinds it does not read.
+fn load_values_with<const UNKNOWN_FIELDS: bool, const ROUTING_ONLY: bool>(
     values: impl IntoIterator<Item = Value>,
     file: Option<&str>,
 ) -> Loaded {
@@ -396,7 +422,7 @@ fn load_values_with<const UNKNOWN_FIELDS: bool>(
             line: 0,
             positions: Positions::default(),
         };
-        load_value::<UNKNOWN_FIELDS>(value, source, &mut out);
+        load_value::<UNKNOWN_FIELDS, ROUTING_ONLY>(value, source, &mut out);
     }
     out
 }
@@ -466,7 +492,11 @@ fn unreadable(name: &str, why: &str) -> Loaded {
     }
 }
 
-fn load_value<const UNKNOWN_FIELDS: bool>(value: Value, source: Source, out: &mut Loaded) {
+fn load_value<const UNKNOWN_FIELDS: bool, const ROUTING_ONLY: bool>(
+    value: Value,
+    source: Source,
+    out: &mut Loaded,
+) {
     let Value::Object(mut obj) = value else {
         if !value.is_null() {
             out.diagnostics.push(
@@ -511,7 +541,7 @@ fn load_value<const UNKNOWN_FIELDS: bool>(value: Value, source: Source, out: &mu
                 line,
                 positions,
             };
-            load_value::<UNKNOWN_FIELDS>(item, src, out);
+            load_value::<UNKNOWN_FIELDS, ROUTING_ONLY>(item, src, out);
         }
         return;
     }
@@ -568,6 +598,23 @@ fn load_value<const UNKNOWN_FIELDS: bool>(value: Value, source: Source, out: &mu
         });
         return;
     };
+    if ROUTING_ONLY && !kind.is_routing() {
+        let (f, l) = at("");
+        out.diagnostics.push(
+            Diagnostic::info(
+                codes::MR002,
+                format!("{kind_name} is not read by the routing engine; ignored"),
+            )
+            .with_resource(display)
+            .at(f.as_deref(), Some(l)),
+        );
+        out.documents.push(Document::Other {
+            raw: Value::Object(obj),
+            source,
+            reason: SetAside::NotRouting,
+        });
+        return;
+    }
 
     // The raw object: to list unknown fields, and kept as the document if it does not load.
     let raw = Value::Object(obj.clone());

@@ -29,10 +29,11 @@
 //!   rendered route is `route: {cluster_header: <this>}`, so the request goes to that cluster.
 //!   Cluster names come from [`crate::cluster::cluster_name`] (`outbound|PORT|SUBSET|FQDN`), and
 //!   the bootstrap defines every cluster a rule can name.
-//! - `resources`: the VirtualService, DestinationRule, ServiceEntry and WorkloadEntry objects as
-//!   JSON, exactly as [`crate::load::Resource::to_value`] writes them (plus, with `--gateway`,
-//!   that Gateway). Load them with [`FilterConfig::load`]. Kinds the filter does not use may be
-//!   ignored.
+//! - `resources`: the VirtualService, DestinationRule and ServiceEntry objects as JSON, exactly
+//!   as [`crate::load::Resource::to_value`] writes them. Load them with [`FilterConfig::load`].
+//!   The filter reads the kinds of [`crate::Kind::is_routing`] (these three and Kubernetes
+//!   `Service`s, for their ports) and sets any other kind aside undecoded and unchecked
+//!   ([`FilterConfig::load_quiet`]).
 //!
 //! All fields are optional (`{}` is valid: mesh, namespace `default`, header
 //! `x-meshroute-cluster`, no resources). Unknown fields are refused so a typo is not silently
@@ -86,7 +87,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::load::{load_values, load_values_quiet, Loaded};
+use crate::load::{load_values, load_values_for_routing, Loaded};
 use crate::model::decode::{DecodeError, FromValue};
 
 /// Default request header carrying the chosen cluster.
@@ -295,10 +296,12 @@ impl FilterConfig {
         load_values(self.resources.iter().cloned(), Some("plugin configuration"))
     }
 
-    /// Like [`load`](Self::load), consuming the resources and without the MR003 (unknown
-    /// field) infos, which a proxy does not log: what the filter calls in `on_configure`.
+    /// Like [`load`](Self::load), consuming the resources, without the MR003 (unknown
+    /// field) infos, which a proxy does not log, and with the kinds the routing engine does
+    /// not read set aside undecoded (an MR002 info each; see [`Kind::is_routing`](crate::Kind::is_routing)):
+    /// what the filter calls in `on_configure`.
     pub fn load_quiet(&mut self) -> Loaded {
-        load_values_quiet(
+        load_values_for_routing(
             std::mem::take(&mut self.resources),
             Some("plugin configuration"),
         )

@@ -308,18 +308,18 @@ pub fn filter_config<'a>(
         Some(g) if g.contains('/') => g.clone(),
         Some(g) => format!("{}/{g}", opts.namespace),
     };
-    let gw_ref = gateway.split_once('/');
+    // What the filter's engine reads (it sets other kinds aside undecoded). Kubernetes
+    // Services are left out: the bootstrap has no clusters for them (endpoints come from
+    // ServiceEntries and WorkloadEntries), so the filter must not pick one by their ports.
     let resources = resources
         .into_iter()
-        .filter(|r| match &r.spec {
-            crate::load::Spec::VirtualService(_)
-            | crate::load::Spec::DestinationRule(_)
-            | crate::load::Spec::ServiceEntry(_)
-            | crate::load::Spec::WorkloadEntry(_) => true,
-            crate::load::Spec::Gateway(_) => gw_ref.is_some_and(|(ns, name)| {
-                r.name() == name && r.namespace_or(&opts.namespace) == ns
-            }),
-            _ => false,
+        .filter(|r| {
+            matches!(
+                r.spec,
+                crate::load::Spec::VirtualService(_)
+                    | crate::load::Spec::DestinationRule(_)
+                    | crate::load::Spec::ServiceEntry(_)
+            )
         })
         .map(Resource::to_value)
         .collect();

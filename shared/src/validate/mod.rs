@@ -68,3 +68,17 @@ pub fn validate_resource(r: &Resource) -> Vec<Diagnostic> {
     }
     report.diags
 }
+
+/// [`validate_resource`] for the kinds the routing engine reads ([`crate::Kind::is_routing`]:
+/// what the Envoy filter loads). Other kinds get no diagnostics here, and their validators
+/// are not linked into a build that only calls this.
+pub fn validate_routing_resource(r: &Resource) -> Vec<Diagnostic> {
+    let mut report = Report::new(r);
+    match &r.spec {
+        Spec::VirtualService(vs) => virtual_service::validate(vs, &mut report),
+        Spec::DestinationRule(dr) => destination_rule::validate(dr, &mut report),
+        Spec::ServiceEntry(se) => service_entry::validate(se, &mut report),
+        _ => {}
+    }
+    report.diags
+}
