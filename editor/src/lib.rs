@@ -508,11 +508,10 @@ fn CentreTabs() -> impl IntoView {
     }
 }
 
-/// Status line: messages, timings (also read by the browser tests), theme, smoke counter.
+/// Status line: messages and timings (also read by the browser tests).
 #[component]
 fn StatusBar() -> impl IntoView {
     let ctx = ctx();
-    let (count, set_count) = signal(0u32);
     view! {
         <footer class="statusbar">
             <span data-testid="status" role="status" aria-live="polite">{move || ctx.status.get()}</span>
@@ -536,12 +535,6 @@ fn StatusBar() -> impl IntoView {
             <span hidden data-testid="perf-restore-ms">{move || format!("{:.1}", ctx.restore_ms.get())}</span>
             <span hidden data-testid="ws-rev">{move || ctx.ws_rev.get()}</span>
             <span hidden data-testid="validation-rev">{move || ctx.validation_rev.get()}</span>
-            <span class="smoke">
-                <button data-testid="counter-button" title="Self-test: the app reacts to events" on:click=move |_| set_count.update(|n| *n += 1)>
-                    "ping"
-                </button>
-                <span data-testid="counter-value">"Clicked " {count} " times"</span>
-            </span>
         </footer>
     }
 }
