@@ -156,11 +156,6 @@ struct Builder<'r> {
     service_ports: HashMap<String, Vec<u32>>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
-    /// While compiling a rule: the root VirtualService's namespace, in which short
-    /// destination hosts and gateway names resolve. istiod resolves short names
-    /// after merging delegates into the root (`resolveVirtualServiceShortnames` on
-    /// the merged root), so a delegate's `reviews` is `reviews.<root ns>…`.
-    resolve_ns: Option<String>,
 }
 
 /// Istio's `resolveGatewayName`: `name` → `ns/name`, `./name` → `ns/name`,
@@ -333,8 +328,15 @@ fn string_match_conflict(root: Option<&StringMatch>, leaf: Option<&StringMatch>)
     true
 }
 
-/// istiod `hasConflict(root, leaf)`.
-fn has_conflict(root: &HTTPMatchRequest, leaf: &HTTPMatchRequest) -> bool {
+/// istiod `hasConflict(root, leaf)`. Gateway names are compared resolved, each in
+/// its VirtualService's namespace (`root_ns`, `leaf_ns`), as istiod resolves them
+/// before merging.
+fn has_conflict(
+    root: &HTTPMatchRequest,
+    leaf: &HTTPMatchRequest,
+    root_ns: &str,
+    leaf_ns: &str,
+) -> bool {
     let pairs = [
         (&root.uri, &leaf.uri),
         (&root.scheme, &leaf.scheme),
@@ -378,7 +380,11 @@ fn has_conflict(root: &HTTPMatchRequest, leaf: &HTTPMatchRequest) -> bool {
             }
         }
     }
-    let (rg, lg) = (root.gateways.items(), leaf.gateways.items());
+    let resolve = |gs: &[String], ns: &str| -> Vec<String> {
+        gs.iter().map(|g| resolve_gateway(g, ns)).collect()
+    };
+    let rg = resolve(root.gateways.items(), root_ns);
+    let lg = resolve(leaf.gateways.items(), leaf_ns);
     if !rg.is_empty() && !lg.is_empty() {
         if rg.len() < lg.len() {
             return true;
@@ -533,11 +539,10 @@ impl<'r> Builder<'r> {
             );
             return None;
         };
-        let ns = self
-            .resolve_ns
-            .clone()
-            .unwrap_or_else(|| self.ns(vs).to_owned());
-        let host = fqdn(h, &ns);
+        // istiod resolves each VirtualService's short names in its own namespace
+        // before merging delegates (`initVirtualServices`, istio/istio#30387): `vs`
+        // is the one that wrote this destination (root or delegate).
+        let host = fqdn(h, self.ns(vs));
         let subset = d.subset.as_deref().filter(|s| !s.is_empty());
         let port = d
             .port
@@ -683,10 +688,7 @@ impl<'r> Builder<'r> {
         if let Some((g, l)) = pick(layers, |m| {
             Some(m.gateways.items()).filter(|g| !g.is_empty())
         }) {
-            let ns = self
-                .resolve_ns
-                .clone()
-                .unwrap_or_else(|| self.ns(l.vs).to_owned());
+            let ns = self.ns(l.vs).to_owned();
             mb.gateways = Some(Cond {
                 c: g.iter().map(|x| resolve_gateway(x, &ns)).collect(),
                 path: join_key(&l.path, "gateways").into(),
@@ -731,21 +733,6 @@ impl<'r> Builder<'r> {
         match_layers: Vec<Vec<MatchLayer<'r>>>,
     ) -> Option<Rule> {
         let last = layers.last()?;
-        self.resolve_ns = Some(self.ns(root_vs).to_owned());
-        let rule = self.rule_inner(root_vs, index, delegate, layers, last, match_layers);
-        self.resolve_ns = None;
-        Some(rule)
-    }
-
-    fn rule_inner(
-        &mut self,
-        root_vs: u32,
-        index: usize,
-        delegate: Option<(u32, u32)>,
-        layers: &[RouteLayer<'r>],
-        last: &RouteLayer<'r>,
-        match_layers: Vec<Vec<MatchLayer<'r>>>,
-    ) -> Rule {
         let matches: Vec<MatchBlock> = match_layers.iter().map(|ls| self.match_block(ls)).collect();
         let name = merge_names(layers.iter().map(|l| l.http.name.as_deref()));
         fn pick<'a, 'r, T: ?Sized>(
@@ -1036,7 +1023,7 @@ impl<'r> Builder<'r> {
             })),
             None => RuleBody::Ignored("the rule is invalid (see the errors)".into()),
         };
-        Rule {
+        Some(Rule {
             vs: Some(root_vs),
             index: index as u32,
             name: name.map(Into::into),
@@ -1044,7 +1031,7 @@ impl<'r> Builder<'r> {
             delegate,
             matches,
             body,
-        }
+        })
     }
 
     /// istiod `TranslateFault`.
@@ -1208,6 +1195,7 @@ impl<'r> Builder<'r> {
         let Some(dspec) = self.vs_specs.get(dvs as usize).copied() else {
             return Vec::new();
         };
+        let dns = self.ns(dvs).to_owned();
         if !exported_to(dspec, &ns, &root_ns) {
             let msg = format!(
                 "delegate VirtualService {ns}/{name} is not exported to namespace {root_ns}: Istio ignores this rule"
@@ -1260,7 +1248,7 @@ impl<'r> Builder<'r> {
                 for (lk, sub) in lm.iter().enumerate() {
                     let mut found = false;
                     for (rk, rmatch) in rm.iter().enumerate() {
-                        if has_conflict(rmatch, sub) {
+                        if has_conflict(rmatch, sub, &root_ns, &dns) {
                             continue;
                         }
                         v.push(vec![mk(root, rk, rmatch), mk(&leaf, lk, sub)]);
@@ -1350,7 +1338,6 @@ pub(crate) fn compile(
         service_ports: HashMap::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
-        resolve_ns: None,
     };
 
     for r in &resources {

@@ -805,8 +805,8 @@ spec:
     assert_eq!(d.rule_name(), Some("pp-v1"));
     assert_eq!(d.delegate(), Some(("VirtualService nsa/productpage", 0)));
     let dest = d.choose(&mut SplitMix64(0)).unwrap();
-    // istiod resolves short names after the merge, in the root's namespace.
-    assert_eq!(dest.host, "productpage-v1.istio-system.svc.cluster.local");
+    // istiod resolves the delegate's short names in the delegate's namespace.
+    assert_eq!(dest.host, "productpage-v1.nsa.svc.cluster.local");
     assert_eq!(
         d.timeout(),
         Some(Duration::from_secs(3)),
@@ -1618,4 +1618,94 @@ spec:
         d.mirrors().map(|m| m.destination.index).collect::<Vec<_>>(),
         [0]
     );
+}
+
+/// istiod resolves every VirtualService's short names in its own namespace before it
+/// merges delegates (`initVirtualServices`: `resolveVirtualServiceShortnames` on each,
+/// then `mergeVirtualServicesIfNeeded`; istio/istio#30387, fixed by #30423): a
+/// delegate's `route`, `mirror`, `mirrors` and match `gateways` are the delegate
+/// namespace's, while what the merged rule inherits from the root stays the root's.
+#[test]
+fn delegate_short_names_resolve_in_the_delegate_namespace() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: root, namespace: istio-system}
+spec:
+  hosts: [bookinfo.example.com]
+  gateways: [ingress, mesh]
+  http:
+  - match: [{uri: {prefix: /pp}}]
+    mirror: {host: shadow}
+    delegate: {name: pp, namespace: nsa}
+  - match: [{uri: {prefix: /ratings}}]
+    delegate: {name: ratings, namespace: nsa}
+  - match: [{uri: {prefix: /x}, gateways: [ingress]}]
+    delegate: {name: x, namespace: nsa}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: x, namespace: nsa}
+spec:
+  http:
+  - name: nsa-gateway
+    match: [{uri: {prefix: /x/a}, gateways: [ingress]}]
+    route: [{destination: {host: xa}}]
+  - name: root-gateway
+    match: [{uri: {prefix: /x/b}, gateways: [istio-system/ingress]}]
+    route: [{destination: {host: xb}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pp, namespace: nsa}
+spec:
+  http:
+  - match: [{uri: {prefix: /pp/gw}, gateways: [ingress]}]
+    route: [{destination: {host: productpage, subset: gw}}]
+  - route: [{destination: {host: productpage}}]
+    mirrors: [{destination: {host: pp-shadow}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: nsa}
+spec:
+  http:
+  - route: [{destination: {host: ratings}}]
+    mirror: {host: ratings-shadow}
+"#;
+    let e = engine(yaml);
+    let d = e.decide(&Request::new("GET", "bookinfo.example.com", "/pp"));
+    let dest = d.choose(&mut SplitMix64(0)).unwrap();
+    assert_eq!(dest.host, "productpage.nsa.svc.cluster.local");
+    let mirrors: Vec<&str> = d.mirrors().map(|m| m.destination.host).collect();
+    assert_eq!(
+        mirrors,
+        [
+            // `mirror` inherited from the root rule: the root's namespace.
+            "shadow.istio-system.svc.cluster.local",
+            // `mirrors` of the delegate rule: the delegate's.
+            "pp-shadow.nsa.svc.cluster.local",
+        ]
+    );
+    let d = e.decide(&Request::new("GET", "bookinfo.example.com", "/ratings"));
+    let ms: Vec<&str> = d.mirrors().map(|m| m.destination.host).collect();
+    assert_eq!(ms, ["ratings-shadow.nsa.svc.cluster.local"]);
+
+    // The delegate's match gateway `ingress` is nsa/ingress, not the root's
+    // istio-system/ingress: on istio-system/ingress that block never matches.
+    let gw = engine_opts(
+        yaml,
+        &EngineOptions {
+            gateway: Some("istio-system/ingress".into()),
+            ..Default::default()
+        },
+    );
+    let d = gw.decide(&Request::new("GET", "bookinfo.example.com", "/pp/gw"));
+    assert_eq!(d.delegate(), Some(("VirtualService nsa/pp", 1)));
+    // Match conflicts compare resolved names: nsa/ingress is not a subset of the
+    // root's istio-system/ingress (ignored), istio-system/ingress is.
+    let d = gw.decide(&Request::new("GET", "bookinfo.example.com", "/x/a"));
+    assert!(!d.is_match(), "{d:?}");
+    let d = gw.decide(&Request::new("GET", "bookinfo.example.com", "/x/b"));
+    assert_eq!(d.rule_name(), Some("root-gateway"));
 }

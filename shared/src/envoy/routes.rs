@@ -67,7 +67,7 @@ pub(crate) fn bound_to(vs: &VirtualService, vs_ns: &str, gateway: &str) -> bool 
 }
 
 /// `name` → `vs_namespace/name`; `ns/name` and `mesh` stay.
-fn resolve_gateway_name(g: &str, vs_ns: &str) -> String {
+pub(crate) fn resolve_gateway_name(g: &str, vs_ns: &str) -> String {
     if g == "mesh" || g.contains('/') {
         g.to_owned()
     } else {
