@@ -97,6 +97,9 @@ impl Rule {
     }
 }
 
+/// The `guard` of an [`Entry`] that has none.
+pub(crate) const NO_GUARD: u32 = u32::MAX;
+
 /// One `(rule, match block)` in evaluation order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
@@ -105,6 +108,8 @@ pub(crate) struct Entry {
     pub(crate) rule: u32,
     /// Match block index, or [`NO_MATCH`].
     pub(crate) m: u32,
+    /// Index into [`Table::guards`], or [`NO_GUARD`].
+    pub(crate) guard: u32,
 }
 
 /// The routes of one virtual host (one or, at a gateway, several VirtualServices).
@@ -114,6 +119,11 @@ pub(crate) struct Table {
     pub(crate) entries: Vec<Entry>,
     /// Ignored rules, placed before entry `.0` in explanations.
     pub(crate) ignored: Vec<(u32, u32, u32)>,
+    /// Gateways only: catch-all entries that exist only for some listener ports or
+    /// sources (`port`, `sourceLabels`, `sourceNamespace`). When one of an entry's
+    /// guards matches the request, istiod ended that VirtualService's routes at the
+    /// guard (`BuildHTTPRoutesForVirtualService`) and the entry does not exist.
+    pub(crate) guards: Vec<Box<[Entry]>>,
     pub(crate) index: UriIndex,
 }
 
@@ -1291,6 +1301,39 @@ impl<'r> Builder<'r> {
     }
 }
 
+/// Whether an entry is a catch-all route at the engine's gateway (istiod `IsCatchAllRoute`
+/// on what `translateRoute` returns for it).
+enum CatchAll {
+    No,
+    /// Whatever the request: the VirtualService's later routes are dropped.
+    Always,
+    /// Only on one listener port or for some sources (the route exists only then).
+    Sometimes,
+}
+
+fn catch_all_kind(rule: &Rule, m: u32, gateway: &str) -> CatchAll {
+    if m == NO_MATCH {
+        return CatchAll::Always;
+    }
+    let Some(mb) = rule.matches.get(m as usize) else {
+        return CatchAll::No;
+    };
+    if !mb.is_catch_all() {
+        return CatchAll::No;
+    }
+    // istiod `sourceMatchHTTP`: match gateways replace the source checks.
+    let sourced = match &mb.gateways {
+        Some(g) if !g.c.iter().any(|n| n == gateway) => return CatchAll::No,
+        Some(_) => false,
+        None => mb.source_labels.is_some() || mb.source_namespace.is_some(),
+    };
+    if sourced || mb.port.is_some() {
+        CatchAll::Sometimes
+    } else {
+        CatchAll::Always
+    }
+}
+
 /// Sorts a gateway table's entries like istiod `SortVHostRoutes`: catch-all routes
 /// last, the rest in order.
 fn sort_catch_all_last(entries: &mut [Entry], sets: &[Vec<Rule>]) {
@@ -1488,6 +1531,7 @@ pub(crate) fn compile(
     let mut tables: Vec<Table> = Vec::new();
     let mut table_of: HashMap<Vec<u32>, u32> = HashMap::new();
     let mesh_mode = b.mesh;
+    let gateway_name = b.gateway.clone();
     let mut build_table =
         |sets: Vec<u32>, rule_sets: &[Vec<Rule>], tables: &mut Vec<Table>| -> u32 {
             if let Some(t) = table_of.get(&sets) {
@@ -1495,24 +1539,50 @@ pub(crate) fn compile(
             }
             let mut entries = Vec::new();
             let mut ignored = Vec::new();
+            let mut guards: Vec<Box<[Entry]>> = Vec::new();
             for &s in &sets {
+                // Gateways (istiod `BuildHTTPRoutesForVirtualService`): a VirtualService's
+                // routes end at its first catch-all route, before `SortVHostRoutes`
+                // moves catch-alls last. `open` is the catch-alls seen so far that only
+                // exist for some ports or sources (they guard what follows).
+                let mut open: Vec<Entry> = Vec::new();
+                let mut ended = false;
                 for (ri, rule) in rule_sets.get(s as usize).into_iter().flatten().enumerate() {
+                    if ended {
+                        break;
+                    }
                     match rule.body {
                         RuleBody::Ignored(_) => ignored.push((entries.len() as u32, s, ri as u32)),
                         RuleBody::Active(_) => {
-                            if rule.matches.is_empty() {
-                                entries.push(Entry {
+                            let blocks: Vec<u32> = if rule.matches.is_empty() {
+                                vec![NO_MATCH]
+                            } else {
+                                (0..rule.matches.len() as u32).collect()
+                            };
+                            for m in blocks {
+                                let guard = if open.is_empty() {
+                                    NO_GUARD
+                                } else {
+                                    guards.push(open.clone().into_boxed_slice());
+                                    guards.len() as u32 - 1
+                                };
+                                let e = Entry {
                                     set: s,
                                     rule: ri as u32,
-                                    m: NO_MATCH,
-                                });
-                            } else {
-                                for mi in 0..rule.matches.len() {
-                                    entries.push(Entry {
-                                        set: s,
-                                        rule: ri as u32,
-                                        m: mi as u32,
-                                    });
+                                    m,
+                                    guard,
+                                };
+                                entries.push(e);
+                                if mesh_mode {
+                                    continue;
+                                }
+                                match catch_all_kind(rule, m, &gateway_name) {
+                                    CatchAll::No => {}
+                                    CatchAll::Always => {
+                                        ended = true;
+                                        break;
+                                    }
+                                    CatchAll::Sometimes => open.push(e),
                                 }
                             }
                         }
@@ -1538,6 +1608,7 @@ pub(crate) fn compile(
                 sets: sets.clone(),
                 entries,
                 ignored,
+                guards,
                 index,
             });
             table_of.insert(sets, id);

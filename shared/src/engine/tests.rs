@@ -1709,3 +1709,78 @@ spec:
     let d = gw.decide(&Request::new("GET", "bookinfo.example.com", "/x/b"));
     assert_eq!(d.rule_name(), Some("root-gateway"));
 }
+
+/// istiod `BuildHTTPRoutesForVirtualService` stops a VirtualService's routes at its first
+/// catch-all route (a rule without `match`, or a match block that translates to prefix
+/// `/` or regex `.*` without header/query matchers); only then does the gateway's
+/// `SortVHostRoutes` move catch-alls last. Rules after a catch-all never reach Envoy:
+/// sorting must not bring them back in front of it.
+#[test]
+fn gateway_drops_rules_after_a_catch_all_of_the_same_virtual_service() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  gateways: [ingress]
+  http:
+  - match: [{uri: {prefix: /a}}]
+    route: [{destination: {host: a1}}]
+  - route: [{destination: {host: a-all}}]
+  - match: [{uri: {prefix: /b}}]
+    route: [{destination: {host: a-dead}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  gateways: [ingress]
+  http:
+  - match: [{uri: {prefix: /b}}]
+    route: [{destination: {host: b}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: c, namespace: default}
+spec:
+  hosts: [ports.example.com]
+  gateways: [ingress]
+  http:
+  - match: [{uri: {prefix: /}, port: 8080}, {uri: {prefix: /other}}]
+    route: [{destination: {host: c-8080}}]
+  - match: [{uri: {prefix: /c}}]
+    route: [{destination: {host: c}}]
+"#;
+    let gw = engine_opts(
+        yaml,
+        &EngineOptions {
+            gateway: Some("ingress".into()),
+            ..Default::default()
+        },
+    );
+    let host = |d: &Decision<'_>| d.choose(&mut SplitMix64(0)).map(|x| x.host.to_owned());
+    let d = gw.decide(&Request::new("GET", "shop.example.com", "/a/1"));
+    assert_eq!(host(&d).as_deref(), Some("a1.default.svc.cluster.local"));
+    // a's third rule follows its catch-all: Envoy gets b's /b route, then a's catch-all.
+    for linear in [false, true] {
+        let d = gw.decide_with(&Request::new("GET", "shop.example.com", "/b/1"), linear);
+        assert_eq!(d.virtual_service(), Some("VirtualService default/b"));
+        let d = gw.decide_with(&Request::new("GET", "shop.example.com", "/x"), linear);
+        assert_eq!(host(&d).as_deref(), Some("a-all.default.svc.cluster.local"));
+    }
+    // A catch-all that exists only on listener port 8080 ends c's routes there
+    // (with the rest of its own rule's match blocks), not on port 80.
+    let on = |port| gw.decide(&Request::new("GET", "ports.example.com", "/c/1").with_port(port));
+    assert_eq!(
+        host(&on(80)).as_deref(),
+        Some("c.default.svc.cluster.local")
+    );
+    assert_eq!(
+        host(&on(8080)).as_deref(),
+        Some("c-8080.default.svc.cluster.local")
+    );
+    let x = gw.explain(&Request::new("GET", "ports.example.com", "/other").with_port(8080));
+    assert!(x.decision.is_match());
+}
