@@ -1600,3 +1600,32 @@ spec:
         ]
     );
 }
+
+/// istiod `resolveGatewayName`: `./name` is the VirtualService's namespace, and the legacy
+/// FQDN form `name.ns.svc.cluster.local` (or `name.ns`) is `ns/name`; the engine already
+/// resolves them so (engine::compile::resolve_gateway).
+#[test]
+fn gateway_names_in_dot_slash_and_legacy_fqdn_form_bind_like_istio() {
+    for gws in ["[gw.istio-system.svc.cluster.local]", "[gw.istio-system]"] {
+        let v = GATEWAY_VS.replace("[istio-system/gw]", gws);
+        let r = render_with(&docs(&[REVIEWS_SE, GATEWAY, &v]), &gateway_opts(true));
+        let rc = &hcm(&listeners(&r)[0], 0)["route_config"];
+        let vhs = rc["virtual_hosts"].as_array().unwrap();
+        assert!(
+            vhs.iter().any(|vh| vh["name"] == "shop.example.com:8080"),
+            "{gws}: {vhs:#?}"
+        );
+    }
+    let v = GATEWAY_VS
+        .replace("namespace: default", "namespace: istio-system")
+        .replace("[istio-system/gw]", "[./gw]")
+        .replace("host: reviews,", "host: reviews.default.svc.cluster.local,");
+    let gw = GATEWAY.replace("\"default/*.example.com\"", "\"*/*.example.com\"");
+    let r = render_with(&docs(&[REVIEWS_SE, &gw, &v]), &gateway_opts(true));
+    let rc = &hcm(&listeners(&r)[0], 0)["route_config"];
+    let vhs = rc["virtual_hosts"].as_array().unwrap();
+    assert!(
+        vhs.iter().any(|vh| vh["name"] == "shop.example.com:8080"),
+        "./gw: {vhs:#?}"
+    );
+}
