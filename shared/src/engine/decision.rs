@@ -126,6 +126,38 @@ impl HeaderOperations {
     }
 }
 
+/// One header operation, borrowed from the configuration, in the order Envoy applies it
+/// (see [`Decision::header_ops`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderOpRef<'a> {
+    Remove(&'a str),
+    /// Overwrite (`OVERWRITE_IF_EXISTS_OR_ADD`).
+    Set(&'a str, &'a str),
+    /// Append (`APPEND_IF_EXISTS_OR_ADD`).
+    Add(&'a str, &'a str),
+}
+
+impl HeaderOperations {
+    fn push_removes<'a>(&'a self, out: &mut Vec<HeaderOpRef<'a>>) {
+        out.extend(self.remove.iter().map(|k| HeaderOpRef::Remove(k)));
+    }
+
+    fn push_sets_and_adds<'a>(&'a self, out: &mut Vec<HeaderOpRef<'a>>) {
+        out.extend(self.set.iter().map(|(k, v)| HeaderOpRef::Set(k, v)));
+        out.extend(self.add.iter().map(|(k, v)| HeaderOpRef::Add(k, v)));
+    }
+
+    /// One Envoy `HeaderParser` level: removals first, then sets and adds in order.
+    fn push_level<'a>(levels: &[&'a HeaderOperations], out: &mut Vec<HeaderOpRef<'a>>) {
+        for l in levels {
+            l.push_removes(out);
+        }
+        for l in levels {
+            l.push_sets_and_adds(out);
+        }
+    }
+}
+
 /// Header manipulation of a rule or of one destination (`headers`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HeaderOps {
@@ -629,9 +661,40 @@ impl<'a> Decision<'a> {
     }
 
     /// The rule-level header operations (applied with each destination's own,
-    /// see [`Destination::headers`]).
+    /// see [`Destination::headers`] and [`Decision::header_ops`]).
     pub fn headers(&self) -> Option<&'a HeaderOps> {
         Some(&self.rule_action()?.headers)
+    }
+
+    /// Appends to `out` the request (or, with `response`, response) header operations for
+    /// `dest` (a destination of this decision's route), in the order Envoy applies what
+    /// istiod configures. With a single destination, istiod `processDestination` appends
+    /// the destination's operations to the rule's at route level, and Envoy's
+    /// `HeaderParser` removes first, then sets and adds in order: the destination's `set`
+    /// wins. With several, they are on the weighted cluster
+    /// (`processWeightedDestination`), which Envoy evaluates before the route: the rule's
+    /// `set` wins. Pseudo-headers are not included (see [`Decision::rewritten_authority`]
+    /// and [`Decision::rewritten_path`]).
+    pub fn header_ops(
+        &self,
+        dest: &Destination<'a>,
+        response: bool,
+        out: &mut Vec<HeaderOpRef<'a>>,
+    ) {
+        let pick = |h: &'a HeaderOps| if response { &h.response } else { &h.request };
+        let rule = self.headers().map(pick);
+        let own = pick(dest.headers);
+        let single = self.route().is_none_or(|r| r.len() <= 1);
+        match (single, rule) {
+            (true, Some(rule)) => HeaderOperations::push_level(&[rule, own], out),
+            (true, None) => HeaderOperations::push_level(&[own], out),
+            (false, rule) => {
+                HeaderOperations::push_level(&[own], out);
+                if let Some(rule) = rule {
+                    HeaderOperations::push_level(&[rule], out);
+                }
+            }
+        }
     }
 
     /// The route timeout; `None` means disabled, Istio's default (`timeout` unset: 0s).

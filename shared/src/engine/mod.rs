@@ -79,8 +79,8 @@ use crate::load::Resource;
 
 pub use decision::{
     AbortError, Action, Decision, DecisionReport, Destination, Fault, FaultAbort, FaultDelay,
-    HeaderOperations, HeaderOps, HostMatch, Mirror, NoRouteReason, Percentage, RandomSource,
-    Redirect, RetryPolicy, RouteAction, SplitMix64,
+    HeaderOpRef, HeaderOperations, HeaderOps, HostMatch, Mirror, NoRouteReason, Percentage,
+    RandomSource, Redirect, RetryPolicy, RouteAction, SplitMix64,
 };
 pub use explain::{Explanation, HostSelection, MatchTrace, Mismatch, RuleTrace};
 pub use request::{HeaderList, Request, RequestSummary};

@@ -1784,3 +1784,73 @@ spec:
     let x = gw.explain(&Request::new("GET", "ports.example.com", "/other").with_port(8080));
     assert!(x.decision.is_match());
 }
+
+/// Applies borrowed header operations the way Envoy's header map does (test helper).
+fn apply_header_ops(headers: &mut Vec<(String, String)>, ops: &[HeaderOpRef<'_>]) {
+    for op in ops {
+        match *op {
+            HeaderOpRef::Remove(k) => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k)),
+            HeaderOpRef::Set(k, v) => {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+                headers.push((k.into(), v.into()));
+            }
+            HeaderOpRef::Add(k, v) => headers.push((k.into(), v.into())),
+        }
+    }
+}
+
+/// istiod `processDestination`: with a single destination, its `headers` are appended to
+/// the rule's route-level `request_headers_to_add`/`_remove` (so a destination `set` comes
+/// after, and wins over, the rule's), and Envoy's `HeaderParser` removes before it sets
+/// or adds. With several destinations they sit on the weighted cluster
+/// (`processWeightedDestination`), applied before the route's: the rule's `set` wins.
+#[test]
+fn single_destination_header_ops_are_appended_to_the_rules_at_route_level() {
+    let e = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: h, namespace: default}
+spec:
+  hosts: [h]
+  http:
+  - match: [{uri: {prefix: /one}}]
+    headers:
+      request: {set: {x-a: rule}, remove: [x-b]}
+      response: {set: {x-r: rule}}
+    route:
+    - destination: {host: h}
+      headers:
+        request: {set: {x-a: dest, x-b: dest}}
+        response: {set: {x-r: dest}}
+  - headers:
+      request: {set: {x-a: rule}}
+    route:
+    - destination: {host: h, subset: a}
+      weight: 50
+      headers: {request: {set: {x-a: dest}}}
+    - destination: {host: h, subset: b}
+      weight: 50
+      headers: {request: {set: {x-a: dest}}}
+"#,
+    );
+    let run = |path: &str, response: bool| -> Vec<(String, String)> {
+        let d = e.decide(&Request::new("GET", "h", path));
+        let dest = d.choose(&mut SplitMix64(1)).unwrap();
+        let mut ops = Vec::new();
+        d.header_ops(&dest, response, &mut ops);
+        let mut h = vec![("x-b".to_owned(), "client".to_owned())];
+        apply_header_ops(&mut h, &ops);
+        h.sort();
+        h
+    };
+    let kv = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    };
+    assert_eq!(run("/one", false), kv(&[("x-a", "dest"), ("x-b", "dest")]));
+    assert_eq!(run("/one", true), kv(&[("x-b", "client"), ("x-r", "dest")]));
+    assert_eq!(
+        run("/two", false),
+        kv(&[("x-a", "rule"), ("x-b", "client")])
+    );
+}
