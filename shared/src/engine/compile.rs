@@ -30,6 +30,9 @@ pub(crate) struct CDest {
     pub(crate) subset: Option<Box<str>>,
     /// `destination.port`, else the service's only declared port.
     pub(crate) port: Option<u32>,
+    /// `destination.port` as written (istiod reads port-level load balancer settings
+    /// only for it, `portLevelSettingsConsistentHash`).
+    pub(crate) named_port: Option<u32>,
     pub(crate) weight: u32,
     /// Precomputed cluster name when the port is known.
     pub(crate) cluster: Option<Box<str>>,
@@ -495,7 +498,8 @@ impl<'r> Builder<'r> {
     }
 
     /// Whether the destination's load balancer uses consistent hashing (istiod
-    /// `hashForHTTPDestination`: subset port-level > subset > port-level > top-level).
+    /// `hashForHTTPDestination`: subset port-level > subset > port-level > top-level;
+    /// port-level settings only for a `port` the destination names).
     fn consistent_hash(&self, host: &str, subset: Option<&str>, port: Option<u32>) -> bool {
         let Some(dr) = self.dr_for(host) else {
             return false;
@@ -554,12 +558,9 @@ impl<'r> Builder<'r> {
         // is the one that wrote this destination (root or delegate).
         let host = fqdn(h, self.ns(vs));
         let subset = d.subset.as_deref().filter(|s| !s.is_empty());
-        let port = d
-            .port
-            .as_ref()
-            .and_then(|p| p.number)
-            .filter(|p| *p != 0)
-            .or_else(
+        let named_port = d.port.as_ref().and_then(|p| p.number).filter(|p| *p != 0);
+        let port =
+            named_port.or_else(
                 || match self.service_ports.get(&host).map(|v| v.as_slice()) {
                     Some([only]) => Some(*only),
                     _ => None,
@@ -590,6 +591,7 @@ impl<'r> Builder<'r> {
             host: host.into_boxed_str(),
             subset: subset.map(Into::into),
             port,
+            named_port,
             weight,
             cluster,
             headers,
@@ -920,7 +922,7 @@ impl<'r> Builder<'r> {
         // Retries (istiod `retry.ConvertPolicy`): unset → default; attempts <= 0 → none.
         let consistent = match &kind {
             Some(ActionKind::Route { dests, .. }) => match dests.as_slice() {
-                [d] => self.consistent_hash(&d.host, d.subset.as_deref(), d.port),
+                [d] => self.consistent_hash(&d.host, d.subset.as_deref(), d.named_port),
                 _ => false,
             },
             _ => false,
@@ -1669,12 +1671,12 @@ pub(crate) fn compile(
                 host: h.as_str().into(),
                 subset: None,
                 port,
+                named_port: None,
                 weight: 100,
                 cluster: port.map(|p| super::decision::cluster_name(p, None, &h).into_boxed_str()),
                 headers: HeaderOps::default(),
                 subset_defined: None,
             };
-            let consistent = b.consistent_hash(&h, None, port);
             let rule = Rule {
                 vs: None,
                 index: 0,
@@ -1690,7 +1692,10 @@ pub(crate) fn compile(
                     rewrite: None,
                     headers: HeaderOps::default(),
                     timeout: None,
-                    retries: Some(default_retry_policy(consistent)),
+                    // `BuildDefaultHTTPOutboundRoute`: `retry.ConvertPolicy(mesh
+                    // default, false)`, the previous-hosts predicate even when the
+                    // DestinationRule hashes (the hash policy is set apart).
+                    retries: Some(default_retry_policy(false)),
                     fault: None,
                     mirrors: Vec::new(),
                     cors: None,

@@ -1854,3 +1854,72 @@ spec:
         kv(&[("x-a", "rule"), ("x-b", "client")])
     );
 }
+
+/// Where consistent hashing drops the previous-hosts retry predicate, as istiod decides it:
+/// `hashForHTTPDestination` reads port-level settings only for a destination that names its
+/// port (`portLevelSettingsConsistentHash` checks `dst.Port`), not a port inferred from a
+/// one-port service; and a service's default route (no VirtualService) gets
+/// `retry.ConvertPolicy(default, false)` from `BuildDefaultHTTPOutboundRoute`: always the
+/// predicate, whatever its DestinationRule hashes on.
+#[test]
+fn previous_hosts_predicate_follows_istiod_consistent_hash_lookup() {
+    let e = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pls, namespace: default}
+spec:
+  hosts: [pls.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 9080, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pls, namespace: default}
+spec:
+  host: pls
+  trafficPolicy:
+    portLevelSettings:
+    - port: {number: 9080}
+      loadBalancer: {consistentHash: {httpHeaderName: x-user}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: plain, namespace: default}
+spec:
+  hosts: [plain.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: plain, namespace: default}
+spec:
+  host: plain
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pls, namespace: default}
+spec:
+  hosts: [pls]
+  http:
+  - match: [{uri: {prefix: /named}}]
+    route: [{destination: {host: pls, port: {number: 9080}}}]
+  - route: [{destination: {host: pls}}]
+"#,
+    );
+    let prev = |authority: &str, path: &str| {
+        let d = e.decide(&Request::new("GET", authority, path));
+        d.retries().map(|r| r.retry_previous_hosts)
+    };
+    assert_eq!(prev("pls", "/named"), Some(false), "port named: hashed");
+    assert_eq!(
+        prev("pls", "/inferred"),
+        Some(true),
+        "port inferred: not hashed"
+    );
+    assert_eq!(prev("plain:8080", "/"), Some(true), "default route");
+}
