@@ -53,7 +53,9 @@
 //!   Regexes are RE2 syntax (via `regex-lite`: no Unicode classes) and must match
 //!   the whole value, like Envoy's `safe_regex`. Header names `@request.auth.claims…`
 //!   (JWT claims) are looked up in the request headers under that name.
-//! * **Delegates** are merged at compile time like istiod `mergeHTTPRoutes`.
+//! * **Delegates** are merged at compile time like istiod `mergeHTTPRoutes`; short
+//!   names (destinations, mirrors, match gateways) resolve in the namespace of the
+//!   VirtualService that wrote them, the delegate's or the root's.
 //! * **Defaults**: see [`decision`] types: retries ([`RetryPolicy`]), fault and
 //!   mirror percentages ([`Percentage`]), timeout (none), weights.
 //!
