@@ -463,17 +463,10 @@ pub fn plan<'a, R: RandomSource + ?Sized>(
             d.header_ops(&dest, false, &mut engine_ops);
             let mut response_ops = Vec::new();
             d.header_ops(&dest, true, &mut response_ops);
+            let authority = d.authority_for(&dest);
             let ops = &mut p.request_ops;
             ops.push(HeaderOp::Set(s.cluster_header.into(), dest.cluster));
             ops.extend(engine_ops.into_iter().map(HeaderOp::from));
-            let authority = if route.len() > 1 {
-                dest.headers
-                    .authority
-                    .as_deref()
-                    .or_else(|| d.rewritten_authority())
-            } else {
-                d.rewritten_authority()
-            };
             if let Some(a) = authority {
                 ops.push(HeaderOp::Set(":authority".into(), a.into()));
             }
@@ -873,6 +866,50 @@ spec:
         let mut r = Vec::new();
         apply_ops(&mut r, &p.response_ops);
         assert_eq!(get(&r, "x-r").as_deref(), Some("dest"));
+    }
+
+    /// Envoy applies a weighted cluster's `host_rewrite_literal` first, then the route's
+    /// (`RouteEntryImplBase::finalizeRequestHeaders`): the rule's authority rewrite wins
+    /// over a weighted destination's `:authority` header operation; the destination's
+    /// applies only when the rule has none.
+    #[test]
+    fn weighted_destination_authority_yields_to_the_rules() {
+        let e = engine(
+            r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: h, namespace: default}
+spec:
+  hosts: [h]
+  http:
+  - match: [{uri: {prefix: /rule}}]
+    rewrite: {authority: rule.example}
+    route:
+    - destination: {host: h, subset: a}
+      weight: 50
+      headers: {request: {set: {":authority": a.example}}}
+    - destination: {host: h, subset: b}
+      weight: 50
+      headers: {request: {set: {":authority": b.example}}}
+  - route:
+    - destination: {host: h, subset: a}
+      weight: 50
+      headers: {request: {set: {":authority": a.example}}}
+    - destination: {host: h, subset: b}
+      weight: 50
+      headers: {request: {set: {":authority": b.example}}}
+"#,
+        );
+        for seed in 0..8 {
+            let p = plan_for(&e, &[(":authority", "h"), (":path", "/rule")], seed);
+            assert_eq!(set(&p, ":authority").as_deref(), Some("rule.example"));
+            let p = plan_for(&e, &[(":authority", "h"), (":path", "/")], seed);
+            let want = match cluster(&p) {
+                Some(c) if c.contains("|a|") => "a.example",
+                _ => "b.example",
+            };
+            assert_eq!(set(&p, ":authority").as_deref(), Some(want));
+        }
     }
 
     #[test]

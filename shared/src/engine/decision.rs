@@ -639,25 +639,43 @@ impl<'a> Decision<'a> {
 
     /// The authority the request is forwarded with, when rewritten: `rewrite.authority`,
     /// else an `:authority`/`host` header operation of the rule, else (single
-    /// destination) of the destination. With weighted destinations a destination's
-    /// own authority operation wins for that destination (see [`Destination::headers`]).
+    /// destination) of the destination. With weighted destinations, a destination's own
+    /// authority operation applies only when the rule sets none: see
+    /// [`Decision::authority_for`].
     pub fn rewritten_authority(&self) -> Option<&'a str> {
         let a = self.rule_action()?;
         let ActionKind::Route { dests, .. } = &a.kind else {
             return None;
         };
-        if let Some(rw) = &a.rewrite {
-            if let Some(auth) = &rw.authority {
-                return Some(auth);
-            }
-        }
-        if let Some(auth) = &a.headers.authority {
+        if let Some(auth) = self.route_authority() {
             return Some(auth);
         }
         match dests.as_slice() {
             [single] => single.headers.authority.as_deref(),
             _ => None,
         }
+    }
+
+    /// The authority rewrite of the route itself: `rewrite.authority`, else the rule's
+    /// `:authority`/`host` header operation (istiod's route-level `host_rewrite_literal`).
+    fn route_authority(&self) -> Option<&'a str> {
+        let a = self.rule_action()?;
+        if !matches!(a.kind, ActionKind::Route { .. }) {
+            return None;
+        }
+        a.rewrite
+            .as_ref()
+            .and_then(|rw| rw.authority.as_deref())
+            .or(a.headers.authority.as_deref())
+    }
+
+    /// The authority `dest` (a destination of this decision's route) is forwarded with,
+    /// when rewritten. The route's rewrite wins: with one destination istiod sets the
+    /// destination's only when the rule has none (`processDestination`); with several it
+    /// is the weighted cluster's `host_rewrite_literal`, which Envoy applies before the
+    /// route's (`RouteEntryImplBase::finalizeRequestHeaders` runs after the cluster's).
+    pub fn authority_for(&self, dest: &Destination<'a>) -> Option<&'a str> {
+        self.route_authority().or(dest.headers.authority.as_deref())
     }
 
     /// The rule-level header operations (applied with each destination's own,
