@@ -1923,3 +1923,27 @@ spec:
     );
     assert_eq!(prev("plain:8080", "/"), Some(true), "default route");
 }
+
+/// Envoy `RouteEntryImplBase::newUri` puts a `/` in front of a redirect path that lacks
+/// one; istiod passes `redirect.uri` through as `path_redirect`, and its validation does
+/// not require the slash.
+#[test]
+fn redirect_uri_without_leading_slash_gets_one_like_envoy() {
+    let e = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: default}
+spec:
+  hosts: [r.example.com]
+  http:
+  - redirect: {uri: new/place}
+"#,
+    );
+    let d = e.decide(&Request::new("GET", "r.example.com", "/old?x=1"));
+    let Action::Redirect(r) = d.action() else {
+        panic!("not a redirect: {d:?}");
+    };
+    assert_eq!(r.path, "/new/place?x=1");
+    assert_eq!(r.location, "http://r.example.com/new/place?x=1");
+}
