@@ -1752,6 +1752,8 @@ spec:
     route: [{destination: {host: c-8080}}]
   - match: [{uri: {prefix: /c}}]
     route: [{destination: {host: c}}]
+  - match: [{uri: {prefix: /d}}, {uri: {prefix: /e}}, {uri: {exact: /f}}]
+    route: [{destination: {host: def}}]
 "#;
     let gw = engine_opts(
         yaml,
@@ -1781,6 +1783,21 @@ spec:
         host(&on(8080)).as_deref(),
         Some("c-8080.default.svc.cluster.local")
     );
+    // The same through the URI index (more than a handful of entries) and a linear scan.
+    for linear in [false, true] {
+        let at = |port, path| {
+            let d = gw.decide_with(
+                &Request::new("GET", "ports.example.com", path).with_port(port),
+                linear,
+            );
+            host(&d)
+        };
+        let def = Some("def.default.svc.cluster.local");
+        let c8080 = Some("c-8080.default.svc.cluster.local");
+        assert_eq!(at(80, "/e/1").as_deref(), def);
+        assert_eq!(at(8080, "/e/1").as_deref(), c8080);
+        assert_eq!(at(8080, "/f").as_deref(), c8080);
+    }
     let x = gw.explain(&Request::new("GET", "ports.example.com", "/other").with_port(8080));
     assert!(x.decision.is_match());
 }
