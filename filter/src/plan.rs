@@ -15,8 +15,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use meshroute_model::engine::{
-    AbortError, Action as EngineAction, Decision, HeaderOperations, RandomSource, Request,
-    RetryPolicy,
+    AbortError, Action as EngineAction, Decision, HeaderOpRef, HeaderOperations, RandomSource,
+    Request, RetryPolicy,
 };
 use meshroute_model::envoy::filter_config::{
     HEADER_MAX_RETRIES, HEADER_NO_PREVIOUS_HOSTS, HEADER_PER_TRY_TIMEOUT_MS,
@@ -254,6 +254,16 @@ pub fn sticky_key<'a>(req: &Request<'a>, sticky: &Sticky) -> Option<Cow<'a, str>
     }
 }
 
+impl<'a> From<HeaderOpRef<'a>> for HeaderOp<'a> {
+    fn from(op: HeaderOpRef<'a>) -> Self {
+        match op {
+            HeaderOpRef::Remove(k) => HeaderOp::Remove(Cow::Borrowed(k)),
+            HeaderOpRef::Set(k, v) => HeaderOp::Set(Cow::Borrowed(k), Cow::Borrowed(v)),
+            HeaderOpRef::Add(k, v) => HeaderOp::Add(Cow::Borrowed(k), Cow::Borrowed(v)),
+        }
+    }
+}
+
 fn ops_from<'a>(h: &'a HeaderOperations, out: &mut Vec<HeaderOp<'a>>) {
     out.extend(h.remove.iter().map(|k| HeaderOp::Remove(Cow::Borrowed(k))));
     out.extend(
@@ -447,21 +457,16 @@ pub fn plan<'a, R: RandomSource + ?Sized>(
             };
             p.key.slot = dest.index;
             p.destination = dest.cluster.clone();
+            // The rule's and the destination's operations in Envoy's order (the engine
+            // knows where istiod puts them: route level or weighted cluster).
+            let mut engine_ops = Vec::new();
+            d.header_ops(&dest, false, &mut engine_ops);
+            let mut response_ops = Vec::new();
+            d.header_ops(&dest, true, &mut response_ops);
+            let authority = d.authority_for(&dest);
             let ops = &mut p.request_ops;
             ops.push(HeaderOp::Set(s.cluster_header.into(), dest.cluster));
-            // Envoy: weighted-cluster level first, then route level.
-            ops_from(&dest.headers.request, ops);
-            if let Some(h) = d.headers() {
-                ops_from(&h.request, ops);
-            }
-            let authority = if route.len() > 1 {
-                dest.headers
-                    .authority
-                    .as_deref()
-                    .or_else(|| d.rewritten_authority())
-            } else {
-                d.rewritten_authority()
-            };
+            ops.extend(engine_ops.into_iter().map(HeaderOp::from));
             if let Some(a) = authority {
                 ops.push(HeaderOp::Set(":authority".into(), a.into()));
             }
@@ -474,8 +479,8 @@ pub fn plan<'a, R: RandomSource + ?Sized>(
                 ops.push(HeaderOp::Set(HEADER_TIMEOUT_MS.into(), millis(t).into()));
             }
             retry_ops(d.retries(), ops);
-            ops_from(&dest.headers.response, &mut p.response_ops);
-            p.response_ops.extend(rule_response);
+            p.response_ops
+                .extend(response_ops.into_iter().map(HeaderOp::from));
             for m in d.mirrors() {
                 if m.percentage.sample(rng) {
                     p.mirrors.push(m.destination.cluster);
@@ -826,6 +831,85 @@ spec:
         assert_eq!(get("content-length"), None);
         assert_eq!(get(CH), None);
         assert_eq!(get(HEADER_MAX_RETRIES), None);
+    }
+
+    /// istiod `processDestination` appends a single destination's `headers` to the rule's
+    /// at route level, where Envoy removes first, then sets and adds in order.
+    #[test]
+    fn single_destination_header_ops_win_over_the_rules() {
+        let e = engine(
+            r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: h, namespace: default}
+spec:
+  hosts: [h]
+  http:
+  - headers:
+      request: {set: {x-a: rule}, remove: [x-b]}
+      response: {set: {x-r: rule}}
+    route:
+    - destination: {host: h}
+      headers:
+        request: {set: {x-a: dest, x-b: dest}}
+        response: {set: {x-r: dest}}
+"#,
+        );
+        let p = plan_for(&e, &[(":authority", "h"), (":path", "/")], 1);
+        let mut h = vec![("x-b".to_owned(), "client".to_owned())];
+        apply_ops(&mut h, &p.request_ops);
+        let get = |h: &[(String, String)], n: &str| {
+            h.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+        };
+        assert_eq!(get(&h, "x-a").as_deref(), Some("dest"));
+        assert_eq!(get(&h, "x-b").as_deref(), Some("dest"));
+        let mut r = Vec::new();
+        apply_ops(&mut r, &p.response_ops);
+        assert_eq!(get(&r, "x-r").as_deref(), Some("dest"));
+    }
+
+    /// Envoy applies a weighted cluster's `host_rewrite_literal` first, then the route's
+    /// (`RouteEntryImplBase::finalizeRequestHeaders`): the rule's authority rewrite wins
+    /// over a weighted destination's `:authority` header operation; the destination's
+    /// applies only when the rule has none.
+    #[test]
+    fn weighted_destination_authority_yields_to_the_rules() {
+        let e = engine(
+            r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: h, namespace: default}
+spec:
+  hosts: [h]
+  http:
+  - match: [{uri: {prefix: /rule}}]
+    rewrite: {authority: rule.example}
+    route:
+    - destination: {host: h, subset: a}
+      weight: 50
+      headers: {request: {set: {":authority": a.example}}}
+    - destination: {host: h, subset: b}
+      weight: 50
+      headers: {request: {set: {":authority": b.example}}}
+  - route:
+    - destination: {host: h, subset: a}
+      weight: 50
+      headers: {request: {set: {":authority": a.example}}}
+    - destination: {host: h, subset: b}
+      weight: 50
+      headers: {request: {set: {":authority": b.example}}}
+"#,
+        );
+        for seed in 0..8 {
+            let p = plan_for(&e, &[(":authority", "h"), (":path", "/rule")], seed);
+            assert_eq!(set(&p, ":authority").as_deref(), Some("rule.example"));
+            let p = plan_for(&e, &[(":authority", "h"), (":path", "/")], seed);
+            let want = match cluster(&p) {
+                Some(c) if c.contains("|a|") => "a.example",
+                _ => "b.example",
+            };
+            assert_eq!(set(&p, ":authority").as_deref(), Some(want));
+        }
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub(crate) struct CDest {
     pub(crate) subset: Option<Box<str>>,
     /// `destination.port`, else the service's only declared port.
     pub(crate) port: Option<u32>,
+    /// `destination.port` as written (istiod reads port-level load balancer settings
+    /// only for it, `portLevelSettingsConsistentHash`).
+    pub(crate) named_port: Option<u32>,
     pub(crate) weight: u32,
     /// Precomputed cluster name when the port is known.
     pub(crate) cluster: Option<Box<str>>,
@@ -97,6 +100,9 @@ impl Rule {
     }
 }
 
+/// The `guard` of an [`Entry`] that has none.
+pub(crate) const NO_GUARD: u32 = u32::MAX;
+
 /// One `(rule, match block)` in evaluation order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
@@ -105,6 +111,8 @@ pub(crate) struct Entry {
     pub(crate) rule: u32,
     /// Match block index, or [`NO_MATCH`].
     pub(crate) m: u32,
+    /// Index into [`Table::guards`], or [`NO_GUARD`].
+    pub(crate) guard: u32,
 }
 
 /// The routes of one virtual host (one or, at a gateway, several VirtualServices).
@@ -114,6 +122,11 @@ pub(crate) struct Table {
     pub(crate) entries: Vec<Entry>,
     /// Ignored rules, placed before entry `.0` in explanations.
     pub(crate) ignored: Vec<(u32, u32, u32)>,
+    /// Gateways only: catch-all entries that exist only for some listener ports or
+    /// sources (`port`, `sourceLabels`, `sourceNamespace`). When one of an entry's
+    /// guards matches the request, istiod ended that VirtualService's routes at the
+    /// guard (`BuildHTTPRoutesForVirtualService`) and the entry does not exist.
+    pub(crate) guards: Vec<Box<[Entry]>>,
     pub(crate) index: UriIndex,
 }
 
@@ -156,11 +169,6 @@ struct Builder<'r> {
     service_ports: HashMap<String, Vec<u32>>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
-    /// While compiling a rule: the root VirtualService's namespace, in which short
-    /// destination hosts and gateway names resolve. istiod resolves short names
-    /// after merging delegates into the root (`resolveVirtualServiceShortnames` on
-    /// the merged root), so a delegate's `reviews` is `reviews.<root ns>…`.
-    resolve_ns: Option<String>,
 }
 
 /// Istio's `resolveGatewayName`: `name` → `ns/name`, `./name` → `ns/name`,
@@ -333,8 +341,15 @@ fn string_match_conflict(root: Option<&StringMatch>, leaf: Option<&StringMatch>)
     true
 }
 
-/// istiod `hasConflict(root, leaf)`.
-fn has_conflict(root: &HTTPMatchRequest, leaf: &HTTPMatchRequest) -> bool {
+/// istiod `hasConflict(root, leaf)`. Gateway names are compared resolved, each in
+/// its VirtualService's namespace (`root_ns`, `leaf_ns`), as istiod resolves them
+/// before merging.
+fn has_conflict(
+    root: &HTTPMatchRequest,
+    leaf: &HTTPMatchRequest,
+    root_ns: &str,
+    leaf_ns: &str,
+) -> bool {
     let pairs = [
         (&root.uri, &leaf.uri),
         (&root.scheme, &leaf.scheme),
@@ -378,7 +393,11 @@ fn has_conflict(root: &HTTPMatchRequest, leaf: &HTTPMatchRequest) -> bool {
             }
         }
     }
-    let (rg, lg) = (root.gateways.items(), leaf.gateways.items());
+    let resolve = |gs: &[String], ns: &str| -> Vec<String> {
+        gs.iter().map(|g| resolve_gateway(g, ns)).collect()
+    };
+    let rg = resolve(root.gateways.items(), root_ns);
+    let lg = resolve(leaf.gateways.items(), leaf_ns);
     if !rg.is_empty() && !lg.is_empty() {
         if rg.len() < lg.len() {
             return true;
@@ -479,7 +498,8 @@ impl<'r> Builder<'r> {
     }
 
     /// Whether the destination's load balancer uses consistent hashing (istiod
-    /// `hashForHTTPDestination`: subset port-level > subset > port-level > top-level).
+    /// `hashForHTTPDestination`: subset port-level > subset > port-level > top-level;
+    /// port-level settings only for a `port` the destination names).
     fn consistent_hash(&self, host: &str, subset: Option<&str>, port: Option<u32>) -> bool {
         let Some(dr) = self.dr_for(host) else {
             return false;
@@ -533,18 +553,14 @@ impl<'r> Builder<'r> {
             );
             return None;
         };
-        let ns = self
-            .resolve_ns
-            .clone()
-            .unwrap_or_else(|| self.ns(vs).to_owned());
-        let host = fqdn(h, &ns);
+        // istiod resolves each VirtualService's short names in its own namespace
+        // before merging delegates (`initVirtualServices`, istio/istio#30387): `vs`
+        // is the one that wrote this destination (root or delegate).
+        let host = fqdn(h, self.ns(vs));
         let subset = d.subset.as_deref().filter(|s| !s.is_empty());
-        let port = d
-            .port
-            .as_ref()
-            .and_then(|p| p.number)
-            .filter(|p| *p != 0)
-            .or_else(
+        let named_port = d.port.as_ref().and_then(|p| p.number).filter(|p| *p != 0);
+        let port =
+            named_port.or_else(
                 || match self.service_ports.get(&host).map(|v| v.as_slice()) {
                     Some([only]) => Some(*only),
                     _ => None,
@@ -575,6 +591,7 @@ impl<'r> Builder<'r> {
             host: host.into_boxed_str(),
             subset: subset.map(Into::into),
             port,
+            named_port,
             weight,
             cluster,
             headers,
@@ -683,10 +700,7 @@ impl<'r> Builder<'r> {
         if let Some((g, l)) = pick(layers, |m| {
             Some(m.gateways.items()).filter(|g| !g.is_empty())
         }) {
-            let ns = self
-                .resolve_ns
-                .clone()
-                .unwrap_or_else(|| self.ns(l.vs).to_owned());
+            let ns = self.ns(l.vs).to_owned();
             mb.gateways = Some(Cond {
                 c: g.iter().map(|x| resolve_gateway(x, &ns)).collect(),
                 path: join_key(&l.path, "gateways").into(),
@@ -731,21 +745,6 @@ impl<'r> Builder<'r> {
         match_layers: Vec<Vec<MatchLayer<'r>>>,
     ) -> Option<Rule> {
         let last = layers.last()?;
-        self.resolve_ns = Some(self.ns(root_vs).to_owned());
-        let rule = self.rule_inner(root_vs, index, delegate, layers, last, match_layers);
-        self.resolve_ns = None;
-        Some(rule)
-    }
-
-    fn rule_inner(
-        &mut self,
-        root_vs: u32,
-        index: usize,
-        delegate: Option<(u32, u32)>,
-        layers: &[RouteLayer<'r>],
-        last: &RouteLayer<'r>,
-        match_layers: Vec<Vec<MatchLayer<'r>>>,
-    ) -> Rule {
         let matches: Vec<MatchBlock> = match_layers.iter().map(|ls| self.match_block(ls)).collect();
         let name = merge_names(layers.iter().map(|l| l.http.name.as_deref()));
         fn pick<'a, 'r, T: ?Sized>(
@@ -923,7 +922,7 @@ impl<'r> Builder<'r> {
         // Retries (istiod `retry.ConvertPolicy`): unset → default; attempts <= 0 → none.
         let consistent = match &kind {
             Some(ActionKind::Route { dests, .. }) => match dests.as_slice() {
-                [d] => self.consistent_hash(&d.host, d.subset.as_deref(), d.port),
+                [d] => self.consistent_hash(&d.host, d.subset.as_deref(), d.named_port),
                 _ => false,
             },
             _ => false,
@@ -1036,7 +1035,7 @@ impl<'r> Builder<'r> {
             })),
             None => RuleBody::Ignored("the rule is invalid (see the errors)".into()),
         };
-        Rule {
+        Some(Rule {
             vs: Some(root_vs),
             index: index as u32,
             name: name.map(Into::into),
@@ -1044,7 +1043,7 @@ impl<'r> Builder<'r> {
             delegate,
             matches,
             body,
-        }
+        })
     }
 
     /// istiod `TranslateFault`.
@@ -1208,6 +1207,7 @@ impl<'r> Builder<'r> {
         let Some(dspec) = self.vs_specs.get(dvs as usize).copied() else {
             return Vec::new();
         };
+        let dns = self.ns(dvs).to_owned();
         if !exported_to(dspec, &ns, &root_ns) {
             let msg = format!(
                 "delegate VirtualService {ns}/{name} is not exported to namespace {root_ns}: Istio ignores this rule"
@@ -1260,7 +1260,7 @@ impl<'r> Builder<'r> {
                 for (lk, sub) in lm.iter().enumerate() {
                     let mut found = false;
                     for (rk, rmatch) in rm.iter().enumerate() {
-                        if has_conflict(rmatch, sub) {
+                        if has_conflict(rmatch, sub, &root_ns, &dns) {
                             continue;
                         }
                         v.push(vec![mk(root, rk, rmatch), mk(&leaf, lk, sub)]);
@@ -1300,6 +1300,39 @@ impl<'r> Builder<'r> {
             }
         }
         out
+    }
+}
+
+/// Whether an entry is a catch-all route at the engine's gateway (istiod `IsCatchAllRoute`
+/// on what `translateRoute` returns for it).
+enum CatchAll {
+    No,
+    /// Whatever the request: the VirtualService's later routes are dropped.
+    Always,
+    /// Only on one listener port or for some sources (the route exists only then).
+    Sometimes,
+}
+
+fn catch_all_kind(rule: &Rule, m: u32, gateway: &str) -> CatchAll {
+    if m == NO_MATCH {
+        return CatchAll::Always;
+    }
+    let Some(mb) = rule.matches.get(m as usize) else {
+        return CatchAll::No;
+    };
+    if !mb.is_catch_all() {
+        return CatchAll::No;
+    }
+    // istiod `sourceMatchHTTP`: match gateways replace the source checks.
+    let sourced = match &mb.gateways {
+        Some(g) if !g.c.iter().any(|n| n == gateway) => return CatchAll::No,
+        Some(_) => false,
+        None => mb.source_labels.is_some() || mb.source_namespace.is_some(),
+    };
+    if sourced || mb.port.is_some() {
+        CatchAll::Sometimes
+    } else {
+        CatchAll::Always
     }
 }
 
@@ -1350,7 +1383,6 @@ pub(crate) fn compile(
         service_ports: HashMap::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
-        resolve_ns: None,
     };
 
     for r in &resources {
@@ -1501,6 +1533,7 @@ pub(crate) fn compile(
     let mut tables: Vec<Table> = Vec::new();
     let mut table_of: HashMap<Vec<u32>, u32> = HashMap::new();
     let mesh_mode = b.mesh;
+    let gateway_name = b.gateway.clone();
     let mut build_table =
         |sets: Vec<u32>, rule_sets: &[Vec<Rule>], tables: &mut Vec<Table>| -> u32 {
             if let Some(t) = table_of.get(&sets) {
@@ -1508,24 +1541,50 @@ pub(crate) fn compile(
             }
             let mut entries = Vec::new();
             let mut ignored = Vec::new();
+            let mut guards: Vec<Box<[Entry]>> = Vec::new();
             for &s in &sets {
+                // Gateways (istiod `BuildHTTPRoutesForVirtualService`): a VirtualService's
+                // routes end at its first catch-all route, before `SortVHostRoutes`
+                // moves catch-alls last. `open` is the catch-alls seen so far that only
+                // exist for some ports or sources (they guard what follows).
+                let mut open: Vec<Entry> = Vec::new();
+                let mut ended = false;
                 for (ri, rule) in rule_sets.get(s as usize).into_iter().flatten().enumerate() {
+                    if ended {
+                        break;
+                    }
                     match rule.body {
                         RuleBody::Ignored(_) => ignored.push((entries.len() as u32, s, ri as u32)),
                         RuleBody::Active(_) => {
-                            if rule.matches.is_empty() {
-                                entries.push(Entry {
+                            let blocks: Vec<u32> = if rule.matches.is_empty() {
+                                vec![NO_MATCH]
+                            } else {
+                                (0..rule.matches.len() as u32).collect()
+                            };
+                            for m in blocks {
+                                let guard = if open.is_empty() {
+                                    NO_GUARD
+                                } else {
+                                    guards.push(open.clone().into_boxed_slice());
+                                    guards.len() as u32 - 1
+                                };
+                                let e = Entry {
                                     set: s,
                                     rule: ri as u32,
-                                    m: NO_MATCH,
-                                });
-                            } else {
-                                for mi in 0..rule.matches.len() {
-                                    entries.push(Entry {
-                                        set: s,
-                                        rule: ri as u32,
-                                        m: mi as u32,
-                                    });
+                                    m,
+                                    guard,
+                                };
+                                entries.push(e);
+                                if mesh_mode {
+                                    continue;
+                                }
+                                match catch_all_kind(rule, m, &gateway_name) {
+                                    CatchAll::No => {}
+                                    CatchAll::Always => {
+                                        ended = true;
+                                        break;
+                                    }
+                                    CatchAll::Sometimes => open.push(e),
                                 }
                             }
                         }
@@ -1551,6 +1610,7 @@ pub(crate) fn compile(
                 sets: sets.clone(),
                 entries,
                 ignored,
+                guards,
                 index,
             });
             table_of.insert(sets, id);
@@ -1611,12 +1671,12 @@ pub(crate) fn compile(
                 host: h.as_str().into(),
                 subset: None,
                 port,
+                named_port: None,
                 weight: 100,
                 cluster: port.map(|p| super::decision::cluster_name(p, None, &h).into_boxed_str()),
                 headers: HeaderOps::default(),
                 subset_defined: None,
             };
-            let consistent = b.consistent_hash(&h, None, port);
             let rule = Rule {
                 vs: None,
                 index: 0,
@@ -1632,7 +1692,10 @@ pub(crate) fn compile(
                     rewrite: None,
                     headers: HeaderOps::default(),
                     timeout: None,
-                    retries: Some(default_retry_policy(consistent)),
+                    // `BuildDefaultHTTPOutboundRoute`: `retry.ConvertPolicy(mesh
+                    // default, false)`, the previous-hosts predicate even when the
+                    // DestinationRule hashes (the hash policy is set apart).
+                    retries: Some(default_retry_policy(false)),
                     fault: None,
                     mirrors: Vec::new(),
                     cors: None,

@@ -126,6 +126,38 @@ impl HeaderOperations {
     }
 }
 
+/// One header operation, borrowed from the configuration, in the order Envoy applies it
+/// (see [`Decision::header_ops`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderOpRef<'a> {
+    Remove(&'a str),
+    /// Overwrite (`OVERWRITE_IF_EXISTS_OR_ADD`).
+    Set(&'a str, &'a str),
+    /// Append (`APPEND_IF_EXISTS_OR_ADD`).
+    Add(&'a str, &'a str),
+}
+
+impl HeaderOperations {
+    fn push_removes<'a>(&'a self, out: &mut Vec<HeaderOpRef<'a>>) {
+        out.extend(self.remove.iter().map(|k| HeaderOpRef::Remove(k)));
+    }
+
+    fn push_sets_and_adds<'a>(&'a self, out: &mut Vec<HeaderOpRef<'a>>) {
+        out.extend(self.set.iter().map(|(k, v)| HeaderOpRef::Set(k, v)));
+        out.extend(self.add.iter().map(|(k, v)| HeaderOpRef::Add(k, v)));
+    }
+
+    /// One Envoy `HeaderParser` level: removals first, then sets and adds in order.
+    fn push_level<'a>(levels: &[&'a HeaderOperations], out: &mut Vec<HeaderOpRef<'a>>) {
+        for l in levels {
+            l.push_removes(out);
+        }
+        for l in levels {
+            l.push_sets_and_adds(out);
+        }
+    }
+}
+
 /// Header manipulation of a rule or of one destination (`headers`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HeaderOps {
@@ -607,19 +639,15 @@ impl<'a> Decision<'a> {
 
     /// The authority the request is forwarded with, when rewritten: `rewrite.authority`,
     /// else an `:authority`/`host` header operation of the rule, else (single
-    /// destination) of the destination. With weighted destinations a destination's
-    /// own authority operation wins for that destination (see [`Destination::headers`]).
+    /// destination) of the destination. With weighted destinations, a destination's own
+    /// authority operation applies only when the rule sets none: see
+    /// [`Decision::authority_for`].
     pub fn rewritten_authority(&self) -> Option<&'a str> {
         let a = self.rule_action()?;
         let ActionKind::Route { dests, .. } = &a.kind else {
             return None;
         };
-        if let Some(rw) = &a.rewrite {
-            if let Some(auth) = &rw.authority {
-                return Some(auth);
-            }
-        }
-        if let Some(auth) = &a.headers.authority {
+        if let Some(auth) = self.route_authority() {
             return Some(auth);
         }
         match dests.as_slice() {
@@ -628,10 +656,63 @@ impl<'a> Decision<'a> {
         }
     }
 
+    /// The authority rewrite of the route itself: `rewrite.authority`, else the rule's
+    /// `:authority`/`host` header operation (istiod's route-level `host_rewrite_literal`).
+    fn route_authority(&self) -> Option<&'a str> {
+        let a = self.rule_action()?;
+        if !matches!(a.kind, ActionKind::Route { .. }) {
+            return None;
+        }
+        a.rewrite
+            .as_ref()
+            .and_then(|rw| rw.authority.as_deref())
+            .or(a.headers.authority.as_deref())
+    }
+
+    /// The authority `dest` (a destination of this decision's route) is forwarded with,
+    /// when rewritten. The route's rewrite wins: with one destination istiod sets the
+    /// destination's only when the rule has none (`processDestination`); with several it
+    /// is the weighted cluster's `host_rewrite_literal`, which Envoy applies before the
+    /// route's (`RouteEntryImplBase::finalizeRequestHeaders` runs after the cluster's).
+    pub fn authority_for(&self, dest: &Destination<'a>) -> Option<&'a str> {
+        self.route_authority().or(dest.headers.authority.as_deref())
+    }
+
     /// The rule-level header operations (applied with each destination's own,
-    /// see [`Destination::headers`]).
+    /// see [`Destination::headers`] and [`Decision::header_ops`]).
     pub fn headers(&self) -> Option<&'a HeaderOps> {
         Some(&self.rule_action()?.headers)
+    }
+
+    /// Appends to `out` the request (or, with `response`, response) header operations for
+    /// `dest` (a destination of this decision's route), in the order Envoy applies what
+    /// istiod configures. With a single destination, istiod `processDestination` appends
+    /// the destination's operations to the rule's at route level, and Envoy's
+    /// `HeaderParser` removes first, then sets and adds in order: the destination's `set`
+    /// wins. With several, they are on the weighted cluster
+    /// (`processWeightedDestination`), which Envoy evaluates before the route: the rule's
+    /// `set` wins. Pseudo-headers are not included (see [`Decision::rewritten_authority`]
+    /// and [`Decision::rewritten_path`]).
+    pub fn header_ops(
+        &self,
+        dest: &Destination<'a>,
+        response: bool,
+        out: &mut Vec<HeaderOpRef<'a>>,
+    ) {
+        let pick = |h: &'a HeaderOps| if response { &h.response } else { &h.request };
+        let rule = self.headers().map(pick);
+        let own = pick(dest.headers);
+        let single = self.route().is_none_or(|r| r.len() <= 1);
+        match (single, rule) {
+            (true, Some(rule)) => HeaderOperations::push_level(&[rule, own], out),
+            (true, None) => HeaderOperations::push_level(&[own], out),
+            (false, rule) => {
+                HeaderOperations::push_level(&[own], out);
+                if let Some(rule) = rule {
+                    HeaderOperations::push_level(&[rule], out);
+                }
+            }
+        }
     }
 
     /// The route timeout; `None` means disabled, Istio's default (`timeout` unset: 0s).

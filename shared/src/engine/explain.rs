@@ -174,6 +174,11 @@ impl Engine {
             let Some(rule) = self.rule_of(e.set, e.rule) else {
                 continue;
             };
+            if self.guarded(table, e, &cx) {
+                // Not a route for this request: an earlier catch-all of its
+                // VirtualService exists for it and ended its routes.
+                continue;
+            }
             if last != Some((e.set, e.rule)) {
                 rules.push(self.trace_for(rule));
                 last = Some((e.set, e.rule));

@@ -34,7 +34,9 @@
 //!   `name.ns.svc.cluster.local` is also reachable as `name.ns.svc`, `name.ns`, and
 //!   `name` from a client in `ns` (the request's `source_namespace`, else the
 //!   default namespace). Sidecars use the first VirtualService for a host; gateways
-//!   merge all of them and move catch-all routes last (istiod `SortVHostRoutes`).
+//!   merge all of them, each cut after its first catch-all route (istiod
+//!   `BuildHTTPRoutesForVirtualService`), and move catch-all routes last
+//!   (`SortVHostRoutes`).
 //!   A declared service (ServiceEntry, Kubernetes Service) without VirtualService
 //!   gets Istio's default route on sidecars.
 //! * **Gateway binding**: a VirtualService applies where its `gateways` (default
@@ -51,7 +53,9 @@
 //!   Regexes are RE2 syntax (via `regex-lite`: no Unicode classes) and must match
 //!   the whole value, like Envoy's `safe_regex`. Header names `@request.auth.claims…`
 //!   (JWT claims) are looked up in the request headers under that name.
-//! * **Delegates** are merged at compile time like istiod `mergeHTTPRoutes`.
+//! * **Delegates** are merged at compile time like istiod `mergeHTTPRoutes`; short
+//!   names (destinations, mirrors, match gateways) resolve in the namespace of the
+//!   VirtualService that wrote them, the delegate's or the root's.
 //! * **Defaults**: see [`decision`] types: retries ([`RetryPolicy`]), fault and
 //!   mirror percentages ([`Percentage`]), timeout (none), weights.
 //!
@@ -77,13 +81,13 @@ use crate::load::Resource;
 
 pub use decision::{
     AbortError, Action, Decision, DecisionReport, Destination, Fault, FaultAbort, FaultDelay,
-    HeaderOperations, HeaderOps, HostMatch, Mirror, NoRouteReason, Percentage, RandomSource,
-    Redirect, RetryPolicy, RouteAction, SplitMix64,
+    HeaderOpRef, HeaderOperations, HeaderOps, HostMatch, Mirror, NoRouteReason, Percentage,
+    RandomSource, Redirect, RetryPolicy, RouteAction, SplitMix64,
 };
 pub use explain::{Explanation, HostSelection, MatchTrace, Mismatch, RuleTrace};
 pub use request::{HeaderList, Request, RequestSummary};
 
-use compile::{DomainTarget, Rule, Table, NO_MATCH};
+use compile::{DomainTarget, Entry, Rule, Table, NO_GUARD, NO_MATCH};
 use matcher::{Ctx, Silent};
 use request::split_path;
 
@@ -289,6 +293,23 @@ impl Engine {
         self.rule_sets.get(set as usize)?.get(rule as usize)
     }
 
+    /// True when one of `e`'s guards (a catch-all of the same VirtualService that exists
+    /// only for some ports or sources) matches: istiod ended the VirtualService's
+    /// routes there, so at this gateway `e` does not exist for this request.
+    fn guarded(&self, table: &Table, e: &Entry, cx: &Ctx<'_, '_>) -> bool {
+        if e.guard == NO_GUARD {
+            return false;
+        }
+        let Some(guards) = table.guards.get(e.guard as usize) else {
+            return false;
+        };
+        guards.iter().any(|g| {
+            self.rule_of(g.set, g.rule)
+                .and_then(|r| r.matches.get(g.m as usize))
+                .is_some_and(|m| m.eval(cx, &mut Silent).is_some())
+        })
+    }
+
     /// Decides `req`: the first matching rule of the selected VirtualService and
     /// what it does. Evaluates only the rules the URI index cannot exclude;
     /// allocates nothing (except to join a repeated header a rule matches on).
@@ -343,6 +364,9 @@ impl Engine {
             let Some(rule) = self.rule_of(entry.set, entry.rule) else {
                 return false;
             };
+            if self.guarded(table, entry, &cx) {
+                return false;
+            }
             let res = if entry.m == NO_MATCH {
                 Some(1)
             } else {

@@ -133,6 +133,12 @@ pub(crate) fn redirect(spec: &RedirectSpec, req: &Request<'_>, listener_port: u3
         },
         None => req.path.to_owned(),
     };
+    // Envoy `newUri`: a path that does not start with `/` gets one.
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
+    };
     let location = format!("{scheme}://{authority}{path}");
     Redirect {
         status: spec.status,

@@ -805,8 +805,8 @@ spec:
     assert_eq!(d.rule_name(), Some("pp-v1"));
     assert_eq!(d.delegate(), Some(("VirtualService nsa/productpage", 0)));
     let dest = d.choose(&mut SplitMix64(0)).unwrap();
-    // istiod resolves short names after the merge, in the root's namespace.
-    assert_eq!(dest.host, "productpage-v1.istio-system.svc.cluster.local");
+    // istiod resolves the delegate's short names in the delegate's namespace.
+    assert_eq!(dest.host, "productpage-v1.nsa.svc.cluster.local");
     assert_eq!(
         d.timeout(),
         Some(Duration::from_secs(3)),
@@ -1618,4 +1618,349 @@ spec:
         d.mirrors().map(|m| m.destination.index).collect::<Vec<_>>(),
         [0]
     );
+}
+
+/// istiod resolves every VirtualService's short names in its own namespace before it
+/// merges delegates (`initVirtualServices`: `resolveVirtualServiceShortnames` on each,
+/// then `mergeVirtualServicesIfNeeded`; istio/istio#30387, fixed by #30423): a
+/// delegate's `route`, `mirror`, `mirrors` and match `gateways` are the delegate
+/// namespace's, while what the merged rule inherits from the root stays the root's.
+#[test]
+fn delegate_short_names_resolve_in_the_delegate_namespace() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: root, namespace: istio-system}
+spec:
+  hosts: [bookinfo.example.com]
+  gateways: [ingress, mesh]
+  http:
+  - match: [{uri: {prefix: /pp}}]
+    mirror: {host: shadow}
+    delegate: {name: pp, namespace: nsa}
+  - match: [{uri: {prefix: /ratings}}]
+    delegate: {name: ratings, namespace: nsa}
+  - match: [{uri: {prefix: /x}, gateways: [ingress]}]
+    delegate: {name: x, namespace: nsa}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: x, namespace: nsa}
+spec:
+  http:
+  - name: nsa-gateway
+    match: [{uri: {prefix: /x/a}, gateways: [ingress]}]
+    route: [{destination: {host: xa}}]
+  - name: root-gateway
+    match: [{uri: {prefix: /x/b}, gateways: [istio-system/ingress]}]
+    route: [{destination: {host: xb}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pp, namespace: nsa}
+spec:
+  http:
+  - match: [{uri: {prefix: /pp/gw}, gateways: [ingress]}]
+    route: [{destination: {host: productpage, subset: gw}}]
+  - route: [{destination: {host: productpage}}]
+    mirrors: [{destination: {host: pp-shadow}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: nsa}
+spec:
+  http:
+  - route: [{destination: {host: ratings}}]
+    mirror: {host: ratings-shadow}
+"#;
+    let e = engine(yaml);
+    let d = e.decide(&Request::new("GET", "bookinfo.example.com", "/pp"));
+    let dest = d.choose(&mut SplitMix64(0)).unwrap();
+    assert_eq!(dest.host, "productpage.nsa.svc.cluster.local");
+    let mirrors: Vec<&str> = d.mirrors().map(|m| m.destination.host).collect();
+    assert_eq!(
+        mirrors,
+        [
+            // `mirror` inherited from the root rule: the root's namespace.
+            "shadow.istio-system.svc.cluster.local",
+            // `mirrors` of the delegate rule: the delegate's.
+            "pp-shadow.nsa.svc.cluster.local",
+        ]
+    );
+    let d = e.decide(&Request::new("GET", "bookinfo.example.com", "/ratings"));
+    let ms: Vec<&str> = d.mirrors().map(|m| m.destination.host).collect();
+    assert_eq!(ms, ["ratings-shadow.nsa.svc.cluster.local"]);
+
+    // The delegate's match gateway `ingress` is nsa/ingress, not the root's
+    // istio-system/ingress: on istio-system/ingress that block never matches.
+    let gw = engine_opts(
+        yaml,
+        &EngineOptions {
+            gateway: Some("istio-system/ingress".into()),
+            ..Default::default()
+        },
+    );
+    let d = gw.decide(&Request::new("GET", "bookinfo.example.com", "/pp/gw"));
+    assert_eq!(d.delegate(), Some(("VirtualService nsa/pp", 1)));
+    // Match conflicts compare resolved names: nsa/ingress is not a subset of the
+    // root's istio-system/ingress (ignored), istio-system/ingress is.
+    let d = gw.decide(&Request::new("GET", "bookinfo.example.com", "/x/a"));
+    assert!(!d.is_match(), "{d:?}");
+    let d = gw.decide(&Request::new("GET", "bookinfo.example.com", "/x/b"));
+    assert_eq!(d.rule_name(), Some("root-gateway"));
+}
+
+/// istiod `BuildHTTPRoutesForVirtualService` stops a VirtualService's routes at its first
+/// catch-all route (a rule without `match`, or a match block that translates to prefix
+/// `/` or regex `.*` without header/query matchers); only then does the gateway's
+/// `SortVHostRoutes` move catch-alls last. Rules after a catch-all never reach Envoy:
+/// sorting must not bring them back in front of it.
+#[test]
+fn gateway_drops_rules_after_a_catch_all_of_the_same_virtual_service() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  gateways: [ingress]
+  http:
+  - match: [{uri: {prefix: /a}}]
+    route: [{destination: {host: a1}}]
+  - route: [{destination: {host: a-all}}]
+  - match: [{uri: {prefix: /b}}]
+    route: [{destination: {host: a-dead}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  gateways: [ingress]
+  http:
+  - match: [{uri: {prefix: /b}}]
+    route: [{destination: {host: b}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: c, namespace: default}
+spec:
+  hosts: [ports.example.com]
+  gateways: [ingress]
+  http:
+  - match: [{uri: {prefix: /}, port: 8080}, {uri: {prefix: /other}}]
+    route: [{destination: {host: c-8080}}]
+  - match: [{uri: {prefix: /c}}]
+    route: [{destination: {host: c}}]
+  - match: [{uri: {prefix: /d}}, {uri: {prefix: /e}}, {uri: {exact: /f}}]
+    route: [{destination: {host: def}}]
+"#;
+    let gw = engine_opts(
+        yaml,
+        &EngineOptions {
+            gateway: Some("ingress".into()),
+            ..Default::default()
+        },
+    );
+    let host = |d: &Decision<'_>| d.choose(&mut SplitMix64(0)).map(|x| x.host.to_owned());
+    let d = gw.decide(&Request::new("GET", "shop.example.com", "/a/1"));
+    assert_eq!(host(&d).as_deref(), Some("a1.default.svc.cluster.local"));
+    // a's third rule follows its catch-all: Envoy gets b's /b route, then a's catch-all.
+    for linear in [false, true] {
+        let d = gw.decide_with(&Request::new("GET", "shop.example.com", "/b/1"), linear);
+        assert_eq!(d.virtual_service(), Some("VirtualService default/b"));
+        let d = gw.decide_with(&Request::new("GET", "shop.example.com", "/x"), linear);
+        assert_eq!(host(&d).as_deref(), Some("a-all.default.svc.cluster.local"));
+    }
+    // A catch-all that exists only on listener port 8080 ends c's routes there
+    // (with the rest of its own rule's match blocks), not on port 80.
+    let on = |port| gw.decide(&Request::new("GET", "ports.example.com", "/c/1").with_port(port));
+    assert_eq!(
+        host(&on(80)).as_deref(),
+        Some("c.default.svc.cluster.local")
+    );
+    assert_eq!(
+        host(&on(8080)).as_deref(),
+        Some("c-8080.default.svc.cluster.local")
+    );
+    // The same through the URI index (more than a handful of entries) and a linear scan.
+    for linear in [false, true] {
+        let at = |port, path| {
+            let d = gw.decide_with(
+                &Request::new("GET", "ports.example.com", path).with_port(port),
+                linear,
+            );
+            host(&d)
+        };
+        let def = Some("def.default.svc.cluster.local");
+        let c8080 = Some("c-8080.default.svc.cluster.local");
+        assert_eq!(at(80, "/e/1").as_deref(), def);
+        assert_eq!(at(8080, "/e/1").as_deref(), c8080);
+        assert_eq!(at(8080, "/f").as_deref(), c8080);
+    }
+    let x = gw.explain(&Request::new("GET", "ports.example.com", "/other").with_port(8080));
+    assert!(x.decision.is_match());
+}
+
+/// Applies borrowed header operations the way Envoy's header map does (test helper).
+fn apply_header_ops(headers: &mut Vec<(String, String)>, ops: &[HeaderOpRef<'_>]) {
+    for op in ops {
+        match *op {
+            HeaderOpRef::Remove(k) => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k)),
+            HeaderOpRef::Set(k, v) => {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+                headers.push((k.into(), v.into()));
+            }
+            HeaderOpRef::Add(k, v) => headers.push((k.into(), v.into())),
+        }
+    }
+}
+
+/// istiod `processDestination`: with a single destination, its `headers` are appended to
+/// the rule's route-level `request_headers_to_add`/`_remove` (so a destination `set` comes
+/// after, and wins over, the rule's), and Envoy's `HeaderParser` removes before it sets
+/// or adds. With several destinations they sit on the weighted cluster
+/// (`processWeightedDestination`), applied before the route's: the rule's `set` wins.
+#[test]
+fn single_destination_header_ops_are_appended_to_the_rules_at_route_level() {
+    let e = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: h, namespace: default}
+spec:
+  hosts: [h]
+  http:
+  - match: [{uri: {prefix: /one}}]
+    headers:
+      request: {set: {x-a: rule}, remove: [x-b]}
+      response: {set: {x-r: rule}}
+    route:
+    - destination: {host: h}
+      headers:
+        request: {set: {x-a: dest, x-b: dest}}
+        response: {set: {x-r: dest}}
+  - headers:
+      request: {set: {x-a: rule}}
+    route:
+    - destination: {host: h, subset: a}
+      weight: 50
+      headers: {request: {set: {x-a: dest}}}
+    - destination: {host: h, subset: b}
+      weight: 50
+      headers: {request: {set: {x-a: dest}}}
+"#,
+    );
+    let run = |path: &str, response: bool| -> Vec<(String, String)> {
+        let d = e.decide(&Request::new("GET", "h", path));
+        let dest = d.choose(&mut SplitMix64(1)).unwrap();
+        let mut ops = Vec::new();
+        d.header_ops(&dest, response, &mut ops);
+        let mut h = vec![("x-b".to_owned(), "client".to_owned())];
+        apply_header_ops(&mut h, &ops);
+        h.sort();
+        h
+    };
+    let kv = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    };
+    assert_eq!(run("/one", false), kv(&[("x-a", "dest"), ("x-b", "dest")]));
+    assert_eq!(run("/one", true), kv(&[("x-b", "client"), ("x-r", "dest")]));
+    assert_eq!(
+        run("/two", false),
+        kv(&[("x-a", "rule"), ("x-b", "client")])
+    );
+}
+
+/// Where consistent hashing drops the previous-hosts retry predicate, as istiod decides it:
+/// `hashForHTTPDestination` reads port-level settings only for a destination that names its
+/// port (`portLevelSettingsConsistentHash` checks `dst.Port`), not a port inferred from a
+/// one-port service; and a service's default route (no VirtualService) gets
+/// `retry.ConvertPolicy(default, false)` from `BuildDefaultHTTPOutboundRoute`: always the
+/// predicate, whatever its DestinationRule hashes on.
+#[test]
+fn previous_hosts_predicate_follows_istiod_consistent_hash_lookup() {
+    let e = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pls, namespace: default}
+spec:
+  hosts: [pls.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 9080, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: pls, namespace: default}
+spec:
+  host: pls
+  trafficPolicy:
+    portLevelSettings:
+    - port: {number: 9080}
+      loadBalancer: {consistentHash: {httpHeaderName: x-user}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: plain, namespace: default}
+spec:
+  hosts: [plain.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: plain, namespace: default}
+spec:
+  host: plain
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pls, namespace: default}
+spec:
+  hosts: [pls]
+  http:
+  - match: [{uri: {prefix: /named}}]
+    route: [{destination: {host: pls, port: {number: 9080}}}]
+  - route: [{destination: {host: pls}}]
+"#,
+    );
+    let prev = |authority: &str, path: &str| {
+        let d = e.decide(&Request::new("GET", authority, path));
+        d.retries().map(|r| r.retry_previous_hosts)
+    };
+    assert_eq!(prev("pls", "/named"), Some(false), "port named: hashed");
+    assert_eq!(
+        prev("pls", "/inferred"),
+        Some(true),
+        "port inferred: not hashed"
+    );
+    assert_eq!(prev("plain:8080", "/"), Some(true), "default route");
+}
+
+/// Envoy `RouteEntryImplBase::newUri` puts a `/` in front of a redirect path that lacks
+/// one; istiod passes `redirect.uri` through as `path_redirect`, and its validation does
+/// not require the slash.
+#[test]
+fn redirect_uri_without_leading_slash_gets_one_like_envoy() {
+    let e = engine(
+        r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: r, namespace: default}
+spec:
+  hosts: [r.example.com]
+  http:
+  - redirect: {uri: new/place}
+"#,
+    );
+    let d = e.decide(&Request::new("GET", "r.example.com", "/old?x=1"));
+    let Action::Redirect(r) = d.action() else {
+        panic!("not a redirect: {d:?}");
+    };
+    assert_eq!(r.path, "/new/place?x=1");
+    assert_eq!(r.location, "http://r.example.com/new/place?x=1");
 }

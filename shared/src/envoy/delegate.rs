@@ -4,14 +4,19 @@
 //! delegate VirtualService (one without hosts), each with the root's match conditions merged
 //! into its own and the root's rewrite, directResponse, timeout, retries, fault, mirrors, CORS
 //! policy and headers filling in what it leaves unset. A delegate rule whose match conflicts
-//! with the root's is dropped. Short names of merged rules resolve in the root's namespace.
+//! with the root's is dropped. Like istiod (`initVirtualServices` resolves every
+//! VirtualService's short names before `mergeVirtualServicesIfNeeded`; istio/istio#30387),
+//! destination hosts and match gateways resolve in the namespace of the VirtualService
+//! that wrote them: the delegate's for its own fields, the root's for inherited ones.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::diag::Level;
 use crate::load::Resource;
-use crate::model::{HTTPMatchRequest, HTTPRoute, OptSliceExt, StringMatch, VirtualService};
+use crate::model::{
+    Destination, HTTPMatchRequest, HTTPRoute, OptSliceExt, StringMatch, VirtualService,
+};
 
 use super::{codes, Ctx};
 
@@ -64,7 +69,9 @@ pub(crate) fn effective_rules<'a>(
                 );
                 continue;
             }
-            match merge_route(http, sub) {
+            let root_rule = resolve_short_names(http, &root_ns);
+            let sub = resolve_short_names(sub, &ns);
+            match merge_route(&root_rule, &sub) {
                 Some(merged) => out.push((Cow::Owned(merged), path.clone())),
                 None => ctx.diag(
                     vs_res,
@@ -76,6 +83,36 @@ pub(crate) fn effective_rules<'a>(
                     ),
                 ),
             }
+        }
+    }
+    out
+}
+
+/// istiod `resolveVirtualServiceShortnames` for one HTTP rule of a VirtualService in
+/// namespace `ns`: route, `mirror` and `mirrors` hosts to FQDNs, match gateways to `ns/name`.
+fn resolve_short_names(http: &HTTPRoute, ns: &str) -> HTTPRoute {
+    let mut out = http.clone();
+    let fqdn = |d: &mut Destination| {
+        if let Some(h) = &d.host {
+            d.host = Some(crate::host::to_fqdn(h, ns));
+        }
+    };
+    for m in out.r#match.iter_mut().flatten() {
+        for g in m.gateways.iter_mut().flatten() {
+            *g = super::routes::resolve_gateway_name(g, ns);
+        }
+    }
+    for rd in out.route.iter_mut().flatten() {
+        if let Some(d) = &mut rd.destination {
+            fqdn(d);
+        }
+    }
+    if let Some(d) = &mut out.mirror {
+        fqdn(d);
+    }
+    for m in out.mirrors.iter_mut().flatten() {
+        if let Some(d) = &mut m.destination {
+            fqdn(d);
         }
     }
     out

@@ -66,12 +66,22 @@ pub(crate) fn bound_to(vs: &VirtualService, vs_ns: &str, gateway: &str) -> bool 
         .any(|g| resolve_gateway_name(g, vs_ns) == gateway)
 }
 
-/// `name` → `vs_namespace/name`; `ns/name` and `mesh` stay.
-fn resolve_gateway_name(g: &str, vs_ns: &str) -> String {
-    if g == "mesh" || g.contains('/') {
-        g.to_owned()
-    } else {
-        format!("{vs_ns}/{g}")
+/// istiod `resolveGatewayName`: `name` and `./name` → `vs_namespace/name`; the legacy
+/// `name.ns.svc.cluster.local` (or `name.ns`) → `ns/name`; `ns/name` and `mesh` stay.
+pub(crate) fn resolve_gateway_name(g: &str, vs_ns: &str) -> String {
+    if g == "mesh" {
+        return g.to_owned();
+    }
+    match g.split_once('/') {
+        Some((".", name)) => format!("{vs_ns}/{name}"),
+        Some(_) => g.to_owned(),
+        None => match g.split_once('.') {
+            None => format!("{vs_ns}/{g}"),
+            Some((name, rest)) => {
+                let ns = rest.split('.').next().unwrap_or(rest);
+                format!("{ns}/{name}")
+            }
+        },
     }
 }
 

@@ -1544,10 +1544,10 @@ spec:
         rs[0]["route"]["timeout"], "3s",
         "inherited from the root rule"
     );
-    // Short names resolve in the root's namespace, not the delegate's.
+    // The delegate's short names resolve in the delegate's namespace (team-a).
     assert_eq!(
         rs[0]["route"]["cluster"],
-        "outbound|9080|v1|reviews.default.svc.cluster.local"
+        "outbound|9080|v1|reviews.team-a.svc.cluster.local"
     );
     assert_eq!(rs[1]["name"], "root");
     assert_eq!(rs[1]["match"]["prefix"], "/api");
@@ -1560,4 +1560,79 @@ spec:
         .diagnostics
         .iter()
         .any(|d| d.code == codes::MR204 && d.message.contains("rule 1 of delegate")));
+}
+
+/// istiod resolves each VirtualService's short names in its own namespace, then merges
+/// delegates (`initVirtualServices`; istio/istio#30387, fixed by #30423).
+#[test]
+fn delegate_short_names_resolve_in_the_delegate_namespace() {
+    let root = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {prefix: /api}}]
+    mirror: {host: shadow, port: {number: 80}}
+    delegate: {name: reviews-api, namespace: team-a}
+"#;
+    let child = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-api, namespace: team-a}
+spec:
+  http:
+  - route: [{destination: {host: api, port: {number: 8080}}}]
+    mirrors: [{destination: {host: api-shadow, port: {number: 8080}}}]
+"#;
+    let r = native(&docs(&[REVIEWS_SE, root, child]));
+    let rs = routes(&r, REVIEWS_VH);
+    assert_eq!(
+        rs[0]["route"]["cluster"],
+        "outbound|8080||api.team-a.svc.cluster.local"
+    );
+    let mirrors: Vec<&str> = rs[0]["route"]["request_mirror_policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["cluster"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        mirrors,
+        [
+            // Inherited from the root rule: the root's namespace.
+            "outbound|80||shadow.default.svc.cluster.local",
+            "outbound|8080||api-shadow.team-a.svc.cluster.local",
+        ]
+    );
+}
+
+/// istiod `resolveGatewayName`: `./name` is the VirtualService's namespace, and the legacy
+/// FQDN form `name.ns.svc.cluster.local` (or `name.ns`) is `ns/name`; the engine already
+/// resolves them so (engine::compile::resolve_gateway).
+#[test]
+fn gateway_names_in_dot_slash_and_legacy_fqdn_form_bind_like_istio() {
+    for gws in ["[gw.istio-system.svc.cluster.local]", "[gw.istio-system]"] {
+        let v = GATEWAY_VS.replace("[istio-system/gw]", gws);
+        let r = render_with(&docs(&[REVIEWS_SE, GATEWAY, &v]), &gateway_opts(true));
+        let rc = &hcm(&listeners(&r)[0], 0)["route_config"];
+        let vhs = rc["virtual_hosts"].as_array().unwrap();
+        assert!(
+            vhs.iter().any(|vh| vh["name"] == "shop.example.com:8080"),
+            "{gws}: {vhs:#?}"
+        );
+    }
+    let v = GATEWAY_VS
+        .replace("namespace: default", "namespace: istio-system")
+        .replace("[istio-system/gw]", "[./gw]")
+        .replace("host: reviews,", "host: reviews.default.svc.cluster.local,");
+    let gw = GATEWAY.replace("\"default/*.example.com\"", "\"*/*.example.com\"");
+    let r = render_with(&docs(&[REVIEWS_SE, &gw, &v]), &gateway_opts(true));
+    let rc = &hcm(&listeners(&r)[0], 0)["route_config"];
+    let vhs = rc["virtual_hosts"].as_array().unwrap();
+    assert!(
+        vhs.iter().any(|vh| vh["name"] == "shop.example.com:8080"),
+        "./gw: {vhs:#?}"
+    );
 }
