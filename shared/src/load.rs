@@ -158,6 +158,17 @@ impl Resource {
         self.namespace().unwrap_or(default_ns)
     }
 
+    /// `metadata.creationTimestamp` as a sortable `(year, month, day, hour, minute, second)`;
+    /// absent or not Kubernetes' `YYYY-MM-DDTHH:MM:SSZ` form: Go's zero time (first).
+    pub fn creation_time(&self) -> (u32, u32, u32, u32, u32, u32) {
+        self.metadata
+            .extra
+            .get("creationTimestamp")
+            .and_then(Value::as_str)
+            .and_then(parse_k8s_time)
+            .unwrap_or_default()
+    }
+
     /// `"Kind namespace/name"`, or `"Kind name"` when the input gives no namespace.
     pub fn display_name(&self) -> String {
         match self.namespace() {
@@ -755,5 +766,78 @@ pub fn semantically_equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(v, w)| semantically_equal(v, w))
         }
         _ => a == b,
+    }
+}
+
+/// Kubernetes' `metav1.Time` text (`2024-05-01T12:30:00Z`, RFC 3339 in UTC, whole seconds).
+fn parse_k8s_time(t: &str) -> Option<(u32, u32, u32, u32, u32, u32)> {
+    let b = t.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<u32>().ok();
+    Some((
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    ))
+}
+
+/// Puts the VirtualServices of `resources` in istiod's order, each into one of the slots the
+/// VirtualServices held (other kinds stay where they are): oldest `creationTimestamp` first,
+/// then by name, then by namespace (`sortConfigByCreationTime` in istiod's push context).
+/// Istio routes a host with the first VirtualService of that order on sidecars (the others
+/// are ignored for it) and concatenates them in that order at gateways; files and
+/// `kubectl get` output have no such order, so input order is not what Istio uses.
+/// Resources without a timestamp (most YAML files) are ordered by name, then namespace.
+pub fn order_virtual_services_like_istio(resources: &mut [&Resource], default_ns: &str) {
+    let slots: Vec<usize> = resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind == Kind::VirtualService)
+        .map(|(i, _)| i)
+        .collect();
+    let mut vss: Vec<&Resource> = slots
+        .iter()
+        .filter_map(|&i| resources.get(i).copied())
+        .collect();
+    // Stable: exact duplicates keep their input order.
+    vss.sort_by(|a, b| {
+        a.creation_time()
+            .cmp(&b.creation_time())
+            .then_with(|| a.name().cmp(b.name()))
+            .then_with(|| a.namespace_or(default_ns).cmp(b.namespace_or(default_ns)))
+    });
+    for (slot, r) in slots.into_iter().zip(vss) {
+        if let Some(x) = resources.get_mut(slot) {
+            *x = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kubernetes_creation_timestamps_parse_or_count_as_zero_time() {
+        assert_eq!(
+            super::parse_k8s_time("2024-05-01T12:30:09Z"),
+            Some((2024, 5, 1, 12, 30, 9))
+        );
+        for bad in [
+            "",
+            "2024-05-01",
+            "2024-05-01T12:30:09+02:00",
+            "2024-05-01 12:30:09Z",
+            "2024-5-01T12:30:09Z",
+            "2024-05-01T12:30:0xZ",
+        ] {
+            assert_eq!(super::parse_k8s_time(bad), None, "{bad}");
+        }
     }
 }

@@ -1357,7 +1357,7 @@ fn sort_catch_all_last(entries: &mut [Entry], sets: &[Vec<Rule>]) {
 }
 
 pub(crate) fn compile(
-    resources: Vec<&Resource>,
+    mut resources: Vec<&Resource>,
     opts: &EngineOptions,
 ) -> Result<Engine, Vec<Diagnostic>> {
     let default_ns = if opts.default_namespace.is_empty() {
@@ -1365,6 +1365,8 @@ pub(crate) fn compile(
     } else {
         opts.default_namespace.clone()
     };
+    // istiod binds hosts and merges gateway routes in its own VirtualService order.
+    crate::load::order_virtual_services_like_istio(&mut resources, &default_ns);
     let gateway = match opts.gateway.as_deref().filter(|g| !g.is_empty()) {
         None => "mesh".to_owned(),
         Some(g) => resolve_gateway(g, &default_ns),
@@ -1508,7 +1510,8 @@ pub(crate) fn compile(
                                 codes::MR306,
                                 &path,
                                 format!(
-                                    "host {host} is already routed by an earlier VirtualService: sidecars use the first one, this one is ignored for it"
+                                    "host {host} is already routed by VirtualService {}, which comes first in Istio's order (oldest creationTimestamp, then name, then namespace): sidecars use that one, this one is ignored for it",
+                                    b.vs_res.get(list.first().copied().unwrap_or(0) as usize).map(|r| r.display_name()).unwrap_or_default()
                                 ),
                             );
                         }

@@ -728,6 +728,103 @@ spec:
     assert!(e.warnings().iter().any(|w| w.code == codes::MR306));
 }
 
+/// istiod orders VirtualServices by `creationTimestamp`, then name, then namespace
+/// (`sortConfigByCreationTime`), not by where they appear in a file: without timestamps
+/// `a-reviews` owns the host even when `z-reviews` comes first in the input.
+#[test]
+fn sidecars_use_the_virtual_service_first_in_istios_order_not_the_files() {
+    let two = |ts_z: &str, ts_a: &str| {
+        format!(
+            r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: z-reviews, namespace: default{ts_z}}}
+spec:
+  hosts: [reviews]
+  http: [{{route: [{{destination: {{host: reviews, subset: z}}}}]}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: a-reviews, namespace: default{ts_a}}}
+spec:
+  hosts: [reviews]
+  http: [{{route: [{{destination: {{host: reviews, subset: a}}}}]}}]
+"#
+        )
+    };
+    let subset = |e: &Engine| {
+        let d = e.decide(&Request::new("GET", "reviews", "/"));
+        let first = d
+            .probabilities()
+            .first()
+            .and_then(|(x, _)| x.subset.map(str::to_owned));
+        (d.virtual_service().map(str::to_owned), first)
+    };
+    // No timestamps: by name.
+    let e = engine(&two("", ""));
+    assert_eq!(
+        subset(&e),
+        (
+            Some("VirtualService default/a-reviews".into()),
+            Some("a".into())
+        )
+    );
+    let w: Vec<_> = e
+        .warnings()
+        .iter()
+        .filter(|w| w.code == codes::MR306)
+        .collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].resource, "VirtualService default/z-reviews");
+    assert!(w[0].message.contains("a-reviews"), "{}", w[0].message);
+    // The older one wins, whatever its name.
+    let e = engine(&two(
+        ", creationTimestamp: \"2024-01-01T00:00:00Z\"",
+        ", creationTimestamp: \"2024-06-01T00:00:00Z\"",
+    ));
+    assert_eq!(
+        subset(&e),
+        (
+            Some("VirtualService default/z-reviews".into()),
+            Some("z".into())
+        )
+    );
+    // A timestamp beats none only by being later: Go's zero time sorts first.
+    let e = engine(&two(", creationTimestamp: \"2024-01-01T00:00:00Z\"", ""));
+    assert_eq!(subset(&e).1.as_deref(), Some("a"));
+}
+
+/// At a gateway, VirtualServices for one host are concatenated in istiod's order too.
+#[test]
+fn gateways_concatenate_virtual_services_in_istios_order() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: z-shop, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  gateways: [ingress]
+  http: [{match: [{uri: {prefix: /}}], route: [{destination: {host: z}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a-shop, namespace: default}
+spec:
+  hosts: [shop.example.com]
+  gateways: [ingress]
+  http: [{match: [{uri: {prefix: /}}], route: [{destination: {host: a}}]}]
+"#;
+    let gw = engine_opts(
+        yaml,
+        &EngineOptions {
+            gateway: Some("ingress".into()),
+            ..Default::default()
+        },
+    );
+    let d = gw.decide(&Request::new("GET", "shop.example.com", "/x"));
+    assert_eq!(d.virtual_service(), Some("VirtualService default/a-shop"));
+}
+
 #[test]
 fn source_labels_and_namespace() {
     let e = engine(

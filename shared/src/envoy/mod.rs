@@ -203,7 +203,9 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(resources: Vec<&'a Resource>, opts: &'a RenderOptions) -> Ctx<'a> {
+    fn new(mut resources: Vec<&'a Resource>, opts: &'a RenderOptions) -> Ctx<'a> {
+        // istiod binds hosts and merges gateway routes in its own VirtualService order.
+        crate::load::order_virtual_services_like_istio(&mut resources, &opts.namespace);
         let mut diags = Vec::new();
         let registry = registry::Registry::build(&resources, &opts.namespace, &mut diags);
         let drs = policy::DestRules::build(&resources, &opts.namespace, &mut diags);

@@ -1240,7 +1240,7 @@ pub(crate) fn mesh_virtual_hosts(ctx: &mut Ctx<'_>) -> Vec<VHost> {
                         codes::MR204,
                         Level::Warning,
                         format!("spec.hosts[{hi}]"),
-                        format!("{host}:{port} is already routed by an earlier VirtualService: this one is not rendered for it (Istio: IST0109)"),
+                        format!("{host}:{port} is already routed by a VirtualService that comes first in Istio's order (oldest creationTimestamp, then name, then namespace): this one is not rendered for it (Istio: IST0109)"),
                     );
                     continue;
                 }

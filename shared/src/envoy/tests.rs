@@ -1133,6 +1133,43 @@ fn first_virtual_service_wins_a_host() {
     assert_eq!(d.resource, "VirtualService default/reviews-b");
 }
 
+/// istiod's order (creationTimestamp, then name, then namespace), not the input order,
+/// decides which VirtualService owns a host: the same answer as the engine's.
+#[test]
+fn the_virtual_service_first_in_istios_order_wins_a_host() {
+    let a = vs("  - route: [{destination: {host: reviews, subset: v1}}]\n")
+        .replace("name: reviews", "name: reviews-a");
+    let z = vs("  - route: [{destination: {host: reviews, subset: v2}}]\n")
+        .replace("name: reviews", "name: reviews-z");
+    // reviews-z comes first in the input, reviews-a first by name.
+    let r = native(&docs(&[REVIEWS_SE, REVIEWS_DR, &z, &a]));
+    assert_eq!(
+        routes(&r, REVIEWS_VH)[0]["route"]["cluster"],
+        "outbound|9080|v1|reviews.default.svc.cluster.local"
+    );
+    let d: Vec<_> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == codes::MR204)
+        .collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].resource, "VirtualService default/reviews-z");
+    // An older creationTimestamp wins over the name.
+    let z_old = z.replace(
+        "name: reviews-z",
+        "name: reviews-z, creationTimestamp: \"2020-01-01T00:00:00Z\"",
+    );
+    let a_new = a.replace(
+        "name: reviews-a",
+        "name: reviews-a, creationTimestamp: \"2021-01-01T00:00:00Z\"",
+    );
+    let r = native(&docs(&[REVIEWS_SE, REVIEWS_DR, &a_new, &z_old]));
+    assert_eq!(
+        routes(&r, REVIEWS_VH)[0]["route"]["cluster"],
+        "outbound|9080|v2|reviews.default.svc.cluster.local"
+    );
+}
+
 #[test]
 fn unsupported_features_are_diagnosed_not_fatal() {
     let v = vs(
