@@ -789,18 +789,19 @@ fn parse_k8s_time(t: &str) -> Option<(u32, u32, u32, u32, u32, u32)> {
     ))
 }
 
-/// Puts the VirtualServices of `resources` in istiod's order, each into one of the slots the
-/// VirtualServices held (other kinds stay where they are): oldest `creationTimestamp` first,
-/// then by name, then by namespace (`sortConfigByCreationTime` in istiod's push context).
-/// Istio routes a host with the first VirtualService of that order on sidecars (the others
-/// are ignored for it) and concatenates them in that order at gateways; files and
-/// `kubectl get` output have no such order, so input order is not what Istio uses.
+/// Puts the resources of `kind` in `resources` in istiod's order, each into one of the slots
+/// that kind held (other kinds stay where they are): oldest `creationTimestamp` first, then by
+/// name, then by namespace (`sortConfigByCreationTime` in istiod's push context, applied to
+/// VirtualServices and DestinationRules alike). Istio routes a host with the first
+/// VirtualService of that order on sidecars (the others are ignored for it), concatenates them
+/// in that order at gateways, and takes the first DestinationRule of that order for a host;
+/// files and `kubectl get` output have no such order, so input order is not what Istio uses.
 /// Resources without a timestamp (most YAML files) are ordered by name, then namespace.
-pub fn order_virtual_services_like_istio(resources: &mut [&Resource], default_ns: &str) {
+pub fn order_like_istio(resources: &mut [&Resource], kind: Kind, default_ns: &str) {
     let slots: Vec<usize> = resources
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.kind == Kind::VirtualService)
+        .filter(|(_, r)| r.kind == kind)
         .map(|(i, _)| i)
         .collect();
     let mut vss: Vec<&Resource> = slots

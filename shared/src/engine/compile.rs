@@ -1365,8 +1365,10 @@ pub(crate) fn compile(
     } else {
         opts.default_namespace.clone()
     };
-    // istiod binds hosts and merges gateway routes in its own VirtualService order.
-    crate::load::order_virtual_services_like_istio(&mut resources, &default_ns);
+    // istiod binds hosts, merges gateway routes and picks DestinationRules in its own order.
+    for kind in [Kind::VirtualService, Kind::DestinationRule] {
+        crate::load::order_like_istio(&mut resources, kind, &default_ns);
+    }
     let gateway = match opts.gateway.as_deref().filter(|g| !g.is_empty()) {
         None => "mesh".to_owned(),
         Some(g) => resolve_gateway(g, &default_ns),

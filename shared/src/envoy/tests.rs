@@ -323,6 +323,30 @@ fn lb_policies() {
     );
 }
 
+/// Two DestinationRules for one host: Istio takes the first in its order (creationTimestamp,
+/// then name, then namespace), not the first in the file.
+#[test]
+fn the_destination_rule_first_in_istios_order_applies() {
+    let z = dr_policy("    loadBalancer: {simple: RANDOM}\n")
+        .replace("name: reviews", "name: reviews-z");
+    let a = dr_policy("    loadBalancer: {simple: LEAST_REQUEST}\n")
+        .replace("name: reviews", "name: reviews-a");
+    let r = native(&docs(&[REVIEWS_SE, &z, &a]));
+    let c = cluster(&r, "outbound|9080||reviews.default.svc.cluster.local");
+    assert_eq!(c["lb_policy"], "LEAST_REQUEST");
+    let z_old = z.replace(
+        "name: reviews-z",
+        "name: reviews-z, creationTimestamp: \"2020-01-01T00:00:00Z\"",
+    );
+    let a_new = a.replace(
+        "name: reviews-a",
+        "name: reviews-a, creationTimestamp: \"2021-01-01T00:00:00Z\"",
+    );
+    let r = native(&docs(&[REVIEWS_SE, &a_new, &z_old]));
+    let c = cluster(&r, "outbound|9080||reviews.default.svc.cluster.local");
+    assert_eq!(c["lb_policy"], "RANDOM");
+}
+
 #[test]
 fn consistent_hash_lb_and_route_hash_policy() {
     let cases = [
