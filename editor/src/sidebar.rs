@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use meshroute_model::Level;
 
+use crate::forms::widgets::keyed;
 use crate::state::{doc_id_of, DocId};
 use crate::{ctx, templates, Tab};
 
@@ -130,10 +131,7 @@ pub fn Sidebar() -> impl IntoView {
                     })}
                 </div>
                 <ul>
-                    <For
-                        each=move || items.get()
-                        key=|e| (e.id, e.title.clone(), e.kind.clone())
-                        children=move |e: Entry| {
+                    {keyed(items, |e| format!("{:?}", (e.id, &e.title, &e.kind)), move |e: Entry| {
                             let id = e.id;
                             let label = e.title.clone();
                             let kind_label = e.kind.clone();
@@ -191,8 +189,8 @@ pub fn Sidebar() -> impl IntoView {
                                     >"✕"</button>
                                 </li>
                             }
-                        }
-                    />
+                            .into_any()
+                        })}
                 </ul>
             </div>
         }

@@ -21,8 +21,8 @@ use meshroute_model::Kind;
 use super::edit_spec;
 use super::weights::{even, normalize, rebalance};
 use super::widgets::{
-    list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows, AreaField,
-    CheckField, FieldDiags, MatchField, NumberField, TextField,
+    keyed, list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows,
+    AreaField, CheckField, FieldDiags, MatchField, NumberField, TextField,
 };
 use crate::state::DocId;
 use crate::{ctx, Ctx};
@@ -376,7 +376,7 @@ fn RuleCard(vs: Vs, i: usize, n_rules: Memo<usize>) -> impl IntoView {
 }
 
 /// A condition of a match block.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Cond {
     Uri,
     IgnoreCase,
@@ -389,7 +389,7 @@ enum Cond {
     Other(&'static str),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum MapKind {
     Headers,
     Query,
@@ -486,7 +486,11 @@ fn fresh_key(map: Option<&BTreeMap<String, StringMatch>>, base: &str) -> String 
 #[component]
 fn MatchBlock(vs: Vs, i: usize, j: usize) -> impl IntoView {
     let base = format!("spec.http[{i}].match[{j}]");
-    let conds = Memo::new(move |_| vs.block(i, j, conditions));
+    let conds = Memo::new(move |_| {
+        vs.block(i, j, |m| {
+            conditions(m).into_iter().enumerate().collect::<Vec<_>>()
+        })
+    });
     let add_cond = move |what: String| {
         vs.write_block(i, j, "!add-condition", |m| match what.as_str() {
             "uri" => m.uri = Some(make_match(None, "prefix", "/")),
@@ -536,14 +540,10 @@ fn MatchBlock(vs: Vs, i: usize, j: usize) -> impl IntoView {
                     on:click=remove_block>"✕"</button>
             </div>
             <FieldDiags path=base.clone()/>
-            <For
-                each=move || conds.get().into_iter().enumerate()
-                key=|(n, c)| (*n, c.clone())
-                children=move |(n, c)| view! {
-                    {(n > 0).then(|| view! { <div class="and" aria-hidden="true">"AND"</div> })}
-                    <Condition vs=vs i=i j=j c=c/>
-                }
-            />
+            {keyed(conds, |(n, c)| format!("{n} {c:?}"), move |(n, c)| view! {
+                {(n > 0).then(|| view! { <div class="and" aria-hidden="true">"AND"</div> })}
+                <Condition vs=vs i=i j=j c=c/>
+            }.into_any())}
             <Show when=move || conds.with(Vec::is_empty)>
                 <p class="all">"No conditions: matches every request"</p>
             </Show>

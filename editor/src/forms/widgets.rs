@@ -82,17 +82,42 @@ pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) ->
     }
 }
 
-/// The rows `0..count`, keyed by index (a `<For>` whose rows are re-created only when
-/// the count changes). Every indexed list of the forms goes through [`rows_erased`],
-/// so `For` and its keyed diff are instantiated once rather than once per list.
+/// The rows `0..count`, keyed by index (rows are re-created only when the count
+/// changes).
 pub fn rows(count: Memo<usize>, row: impl Fn(usize) -> AnyView + Send + Sync + 'static) -> AnyView {
-    rows_erased(count, Arc::new(row))
+    for_erased(
+        Arc::new(move || (0..count.get()).map(|k| (k.to_string(), k)).collect()),
+        Arc::new(row),
+    )
+}
+
+/// A keyed list of `items` (a `<For>`: a change touches only the rows whose key
+/// changed; a row keeps the item it was created with). `key` must be unique in the
+/// list and tell apart what `<For>`'s key would.
+pub fn keyed<T: Clone + Send + Sync + 'static>(
+    items: Memo<Vec<T>>,
+    key: impl Fn(&T) -> String + Send + Sync + 'static,
+    row: impl Fn(T) -> AnyView + Send + Sync + 'static,
+) -> AnyView {
+    for_erased(
+        Arc::new(move || items.with(|v| v.iter().enumerate().map(|(n, t)| (key(t), n)).collect())),
+        // Called by `<For>` right after `each` read the list, for a key it did not
+        // have: the item at that index is the one `each` saw.
+        Arc::new(move |n| match items.with_untracked(|v| v.get(n).cloned()) {
+            Some(t) => row(t),
+            None => ().into_any(),
+        }),
+    )
 }
 
 type RowFn = Arc<dyn Fn(usize) -> AnyView + Send + Sync>;
+type EachFn = Arc<dyn Fn() -> Vec<(String, usize)> + Send + Sync>;
 
-fn rows_erased(count: Memo<usize>, row: RowFn) -> AnyView {
-    view! { <For each=move || 0..count.get() key=|k: &usize| *k children=move |k| row(k)/> }
+/// Every list of the editor goes through this one `<For>` (string key, index into
+/// the list), so `For` and its keyed diff are instantiated once rather than once
+/// per item and key type.
+fn for_erased(each: EachFn, row: RowFn) -> AnyView {
+    view! { <For each=move || each() key=|(k, _): &(String, usize)| k.clone() children=move |(_, n)| row(n)/> }
         .into_any()
 }
 
