@@ -13,11 +13,11 @@ use meshroute_model::model::{
     TrafficPolicy, CLIENT_TLS_MODES, SIMPLE_LB_ALGORITHMS,
 };
 
-use super::edit_spec;
 use super::widgets::{
     map_text, opt_map, opt_num, opt_str, prune, rows, AreaField, FieldDiags, NumberField,
     SelectField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -25,12 +25,15 @@ use crate::{ctx, Ctx};
 struct Dr {
     ctx: Ctx,
     id: DocId,
-    dr: Memo<Option<DestinationRule>>,
+    dr: Memo<Option<Spec>>,
 }
 
 impl Dr {
     fn read<T: Default>(self, f: impl FnOnce(&DestinationRule) -> T) -> T {
-        self.dr.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.dr.with(|s| match s {
+            Some(Spec::DestinationRule(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn write(self, key: &str, f: impl FnOnce(&mut DestinationRule)) {
@@ -169,14 +172,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
     let dr = Dr {
         ctx,
         id,
-        dr: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.destination_rule())
-                    .cloned()
-            })
-        }),
+        dr: spec_memo(ctx, id),
     };
     let n_subsets = Memo::new(move |_| dr.read(|d| d.subsets.items().len()));
     let mode = Memo::new(move |_| {

@@ -6,11 +6,11 @@ use meshroute_model::model::{
     Gateway, OptSliceExt, Port, Server, PORT_PROTOCOLS, SERVER_TLS_MODES,
 };
 
-use super::edit_spec;
 use super::widgets::{
     list_text, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows, AreaField, CheckField,
     FieldDiags, NumberField, SelectField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -18,12 +18,15 @@ use crate::{ctx, Ctx};
 struct Gw {
     ctx: Ctx,
     id: DocId,
-    gw: Memo<Option<Gateway>>,
+    gw: Memo<Option<Spec>>,
 }
 
 impl Gw {
     fn read<T: Default>(self, f: impl FnOnce(&Gateway) -> T) -> T {
-        self.gw.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.gw.with(|s| match s {
+            Some(Spec::Gateway(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn server<T: Default>(self, k: usize, f: impl FnOnce(&Server) -> T) -> T {
@@ -60,14 +63,7 @@ pub fn GwForm(id: DocId) -> impl IntoView {
     let gw = Gw {
         ctx,
         id,
-        gw: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.gateway())
-                    .cloned()
-            })
-        }),
+        gw: spec_memo(ctx, id),
     };
     let n = Memo::new(move |_| gw.read(|g| g.servers.items().len()));
     let add = move |_| {

@@ -40,6 +40,15 @@ pub fn edit_spec<T>(
     });
 }
 
+/// The spec of `id`'s resource. The four forms read it through this one memo type
+/// (each form is shown only for its kind).
+pub fn spec_memo(ctx: Ctx, id: DocId) -> Memo<Option<Spec>> {
+    Memo::new(move |_| {
+        ctx.ws
+            .with(|w| w.doc(id).and_then(|d| d.resource()).map(|r| r.spec.clone()))
+    })
+}
+
 #[component]
 pub fn FormPanel() -> impl IntoView {
     let ctx = ctx();

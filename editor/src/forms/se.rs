@@ -7,10 +7,10 @@ use meshroute_model::model::{
     SERVICE_ENTRY_RESOLUTIONS,
 };
 
-use super::edit_spec;
 use super::widgets::{
     list_text, opt_list, opt_num, opt_str, rows, FieldDiags, NumberField, SelectField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -18,12 +18,15 @@ use crate::{ctx, Ctx};
 struct Se {
     ctx: Ctx,
     id: DocId,
-    se: Memo<Option<ServiceEntry>>,
+    se: Memo<Option<Spec>>,
 }
 
 impl Se {
     fn read<T: Default>(self, f: impl FnOnce(&ServiceEntry) -> T) -> T {
-        self.se.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.se.with(|s| match s {
+            Some(Spec::ServiceEntry(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn write(self, key: &str, f: impl FnOnce(&mut ServiceEntry)) {
@@ -60,14 +63,7 @@ pub fn SeForm(id: DocId) -> impl IntoView {
     let se = Se {
         ctx,
         id,
-        se: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.service_entry())
-                    .cloned()
-            })
-        }),
+        se: spec_memo(ctx, id),
     };
     let n = Memo::new(move |_| se.read(|s| s.ports.items().len()));
     view! {

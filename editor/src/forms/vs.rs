@@ -18,12 +18,12 @@ use meshroute_model::model::{
 use meshroute_model::yaml::join_key;
 use meshroute_model::Kind;
 
-use super::edit_spec;
 use super::weights::{even, normalize, rebalance};
 use super::widgets::{
     keyed, list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows,
     AreaField, CheckField, FieldDiags, MatchField, NumberField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -32,14 +32,17 @@ use crate::{ctx, Ctx};
 pub struct Vs {
     ctx: Ctx,
     id: DocId,
-    vs: Memo<Option<VirtualService>>,
+    vs: Memo<Option<Spec>>,
     /// Keep each route's weights summing to 100 while editing one of them.
     keep100: RwSignal<bool>,
 }
 
 impl Vs {
     fn read<T: Default>(self, f: impl FnOnce(&VirtualService) -> T) -> T {
-        self.vs.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.vs.with(|s| match s {
+            Some(Spec::VirtualService(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn rule<T: Default>(self, i: usize, f: impl FnOnce(&HTTPRoute) -> T) -> T {
@@ -212,14 +215,7 @@ pub fn VsForm(id: DocId) -> impl IntoView {
     let vs = Vs {
         ctx,
         id,
-        vs: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.virtual_service())
-                    .cloned()
-            })
-        }),
+        vs: spec_memo(ctx, id),
         keep100: RwSignal::new(true),
     };
     let n_rules = Memo::new(move |_| vs.read(|v| v.http.items().len()));
