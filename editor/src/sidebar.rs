@@ -137,13 +137,12 @@ pub fn Sidebar() -> impl IntoView {
                             let kind_label = e.kind.clone();
                             let testid = format!("doc-{}-{}", e.kind, e.name);
                             // Per entry: a validation re-renders only the badges that changed.
-                            let mine = Memo::new(move |_| counts.with(|c| c.get(&id).copied()));
+                            let mine = Memo::new(move |_| counts.with(|c| c.get(&id).copied().unwrap_or_default()));
                             let badge = move || {
-                                mine.get().map(|(err, warn)| {
-                                    let cls = if err > 0 { "badge error" } else { "badge warning" };
-                                    let n = err + warn;
-                                    (n > 0).then(|| view! { <span class=cls title="errors + warnings">{n}</span> })
-                                })
+                                let (err, warn) = mine.get();
+                                let cls = if err > 0 { "badge error" } else { "badge warning" };
+                                let n = err + warn;
+                                (n > 0).then(|| view! { <span class=cls title="errors + warnings">{n}</span> })
                             };
                             view! {
                                 <li class:selected=move || ctx.selected.get() == Some(id)>

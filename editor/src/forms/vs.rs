@@ -297,7 +297,6 @@ pub fn VsForm(id: DocId) -> impl IntoView {
 fn RuleCard(vs: Vs, i: usize, n_rules: Memo<usize>) -> impl IntoView {
     let base = format!("spec.http[{i}]");
     let n_blocks = Memo::new(move |_| vs.rule(i, |r| r.r#match.items().len()));
-    let name = Memo::new(move |_| vs.rule(i, |r| r.name.clone()));
     let move_rule = move |to: usize| {
         vs.write("!move-rule", |v| {
             if let Some(h) = v.http.as_mut() {
@@ -317,10 +316,12 @@ fn RuleCard(vs: Vs, i: usize, n_rules: Memo<usize>) -> impl IntoView {
                 });
         });
     };
-    let title = move || match name.get() {
+    // A `Memo<String>`, a type the forms have anyway.
+    let title = Memo::new(move |_| match vs.rule(i, |r| r.name.clone()) {
         Some(n) => format!("Rule {} · {n}", i + 1),
         None => format!("Rule {}", i + 1),
-    };
+    });
+    let title = move || title.get();
     view! {
         <article class="card rule" data-testid=format!("f-{base}") tabindex="-1" aria-label=title>
             <header class="card-head">

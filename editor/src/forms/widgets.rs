@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use meshroute_model::model::StringMatch;
-use meshroute_model::Level;
 
 use crate::ctx;
 use crate::problems::level_class;
@@ -55,8 +54,8 @@ pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) ->
                             && d.path.starts_with(path.as_str())
                             && matches!(d.path.as_bytes()[path.len()], b'.' | b'['))
                 })
-                .map(|d| (d.level, d.code.clone(), d.message.clone()))
-                .collect::<Vec<(Level, String, String)>>()
+                .cloned()
+                .collect::<Vec<meshroute_model::Diagnostic>>()
         })
     });
     view! {
@@ -66,12 +65,12 @@ pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) ->
                     items
                         .get()
                         .into_iter()
-                        .map(|(level, code, message)| {
+                        .map(|d| {
                             view! {
-                                <li class=level_class(level)>
-                                    <span class="code">{code}</span>
+                                <li class=level_class(d.level)>
+                                    <span class="code">{d.code}</span>
                                     " "
-                                    {message}
+                                    {d.message}
                                 </li>
                             }
                         })
