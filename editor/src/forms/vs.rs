@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::forms::widgets::Show;
 use leptos::prelude::*;
@@ -591,7 +592,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                 <MatchField
                     label=label
                     path=path
-                    value=Signal::derive(move || vs.block(i, j, get))
+                    value=Arc::new(move || vs.block(i, j, get))
                     on_set=Callback::new(move |m| vs.write_block(i, j, &key, |b| set(b, m)))
                 />
                 <button class="icon danger" aria-label=format!("Remove the {label} condition")
@@ -675,7 +676,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                         label=if kind == MapKind::Without { "absent when it" } else { "value" }
                         path=path
                         presence=true
-                        value=Signal::derive(move || vs.block(i, j, |m| kind.get(m).and_then(|h| h.get(&name_get)).cloned()))
+                        value=Arc::new(move || vs.block(i, j, |m| kind.get(m).and_then(|h| h.get(&name_get)).cloned()))
                         on_set=Callback::new(move |v: Option<StringMatch>| {
                             let n = name.clone();
                             vs.write_block(i, j, &key, move |m| {

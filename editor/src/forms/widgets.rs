@@ -415,7 +415,9 @@ pub fn AreaField(
 pub fn MatchField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<Option<StringMatch>>,
+    /// The current value, read reactively (a plain closure: no `Signal` type of
+    /// its own).
+    value: Getter<Option<StringMatch>>,
     on_set: Callback<Option<StringMatch>>,
     /// Offer "present" (`{}`), for headers and query parameters.
     #[prop(optional)]
@@ -423,8 +425,9 @@ pub fn MatchField(
 ) -> impl IntoView {
     let id = field_id(&path);
     let kind_id = format!("{id}-type");
-    let kind = move || value.with(|m| match_kind(m.as_ref()).0);
-    let text = move || value.with(|m| match_kind(m.as_ref()).1);
+    let (v1, v2, v3, v4) = (value.clone(), value.clone(), value.clone(), value);
+    let kind = Memo::new(move |_| match_kind(v1().as_ref()).0.to_owned());
+    let text = Memo::new(move |_| match_kind(v2().as_ref()).1);
     let mut kinds = vec![
         ("exact", "equals"),
         ("prefix", "starts with"),
@@ -439,16 +442,16 @@ pub fn MatchField(
             <select
                 data-testid=kind_id.clone()
                 aria-label="comparison"
-                prop:value=kind
+                prop:value=move || kind.get()
                 on:change=move |ev| {
                     let k = event_target_value(&ev);
-                    let v = text();
-                    on_set.run(Some(make_match(value.get_untracked().as_ref(), &k, &v)))
+                    let v = text.get_untracked();
+                    on_set.run(Some(make_match(untrack(|| v3()).as_ref(), &k, &v)))
                 }
             >
                 {kinds
                     .into_iter()
-                    .map(|(k, l)| view! { <option value=k selected=move || kind() == k>{l}</option> })
+                    .map(|(k, l)| view! { <option value=k selected=move || kind.with(|c| c == k)>{l}</option> })
                     .collect_view()}
             </select>
             <input
@@ -457,18 +460,21 @@ pub fn MatchField(
                 type="text"
                 spellcheck="false"
                 autocomplete="off"
-                disabled=move || kind() == "present"
-                prop:value=text
+                disabled=move || kind.with(|k| k == "present")
+                prop:value=move || text.get()
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
-                    let k = kind();
-                    on_set.run(Some(make_match(value.get_untracked().as_ref(), if k.is_empty() { "exact" } else { k }, &v)))
+                    let k = kind.get_untracked();
+                    on_set.run(Some(make_match(untrack(|| v4()).as_ref(), if k.is_empty() { "exact" } else { &k }, &v)))
                 }
             />
             <FieldDiags path=path nested=true/>
         </div>
     }
 }
+
+/// A value read reactively by a widget.
+pub type Getter<T> = Arc<dyn Fn() -> T + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
