@@ -534,13 +534,13 @@ fn StatusBar() -> impl IntoView {
             </span>
             <span hidden data-testid="perf-boot-ms">{move || format!("{:.1}", ctx.boot_ms.get())}</span>
             <span hidden data-testid="perf-restore-ms">{move || format!("{:.1}", ctx.restore_ms.get())}</span>
-            <span hidden data-testid="ws-rev">{move || ctx.ws_rev.get()}</span>
-            <span hidden data-testid="validation-rev">{move || ctx.validation_rev.get()}</span>
+            <span hidden data-testid="ws-rev">{move || ctx.ws_rev.get().to_string()}</span>
+            <span hidden data-testid="validation-rev">{move || ctx.validation_rev.get().to_string()}</span>
             <span class="smoke">
                 <button data-testid="counter-button" title="Self-test: the app reacts to events" on:click=move |_| set_count.update(|n| *n += 1)>
                     "ping"
                 </button>
-                <span data-testid="counter-value">"Clicked " {count} " times"</span>
+                <span data-testid="counter-value">"Clicked " {move || count.get().to_string()} " times"</span>
             </span>
         </footer>
     }

@@ -119,7 +119,7 @@ pub fn Sidebar() -> impl IntoView {
         view! {
             <div class="group" data-testid=format!("group-{group_id}")>
                 <div class="group-head">
-                    <h3>{heading} " " <span class="muted">{move || items.with(Vec::len)}</span></h3>
+                    <h3>{heading} " " <span class="muted">{move || items.with(Vec::len).to_string()}</span></h3>
                     {can_add.then(|| view! {
                         <button
                             class="icon"

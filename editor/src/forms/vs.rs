@@ -791,7 +791,8 @@ fn Routes(vs: Vs, i: usize) -> impl IntoView {
             <div class="weights-foot">
                 <span
                     data-testid=format!("weight-total-{i}")
-                    class=move || { if n.get() > 1 && total.get() != 100 { "total bad" } else { "total" } }
+                    class="total"
+                    class:bad=move || { n.get() > 1 && total.get() != 100 }
                 >
                     {move || format!("Total weight: {}%", total.get())}
                 </span>
