@@ -108,20 +108,21 @@ pub fn FormPanel() -> impl IntoView {
 #[component]
 fn MetaFields(id: DocId) -> impl IntoView {
     let ctx = ctx();
+    // [kind, name, namespace]: a `Memo<Vec<String>>`, a type the app has anyway.
     let meta = Memo::new(move |_| {
         ctx.ws.with(|w| {
             w.doc(id)
-                .map(|d| (d.kind_name(), d.name(), d.namespace().unwrap_or_default()))
+                .map(|d| vec![d.kind_name(), d.name(), d.namespace().unwrap_or_default()])
                 .unwrap_or_default()
         })
     });
     view! {
         <div class="meta">
-            <h2 data-testid="form-kind">{move || meta.with(|m| m.0.clone())}</h2>
+            <h2 data-testid="form-kind">{move || meta.with(|m| m.first().cloned().unwrap_or_default())}</h2>
             <TextField
                 label="Name"
                 path="metadata.name"
-                value=Signal::derive(move || meta.with(|m| m.1.clone()))
+                value=Signal::derive(move || meta.with(|m| m.get(1).cloned().unwrap_or_default()))
                 on_set=Callback::new(move |v: String| {
                     ctx.edit("metadata.name", |w| w.set_meta(id, "name", v.trim()));
                 })
@@ -130,7 +131,7 @@ fn MetaFields(id: DocId) -> impl IntoView {
                 label="Namespace"
                 path="metadata.namespace"
                 placeholder="default"
-                value=Signal::derive(move || meta.with(|m| m.2.clone()))
+                value=Signal::derive(move || meta.with(|m| m.get(2).cloned().unwrap_or_default()))
                 on_set=Callback::new(move |v: String| {
                     ctx.edit("metadata.namespace", |w| w.set_meta(id, "namespace", v.trim()));
                 })

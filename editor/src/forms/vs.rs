@@ -749,6 +749,7 @@ fn Routes(vs: Vs, i: usize) -> impl IntoView {
                 .iter()
                 .map(|d| i64::from(d.weight.unwrap_or(0)))
                 .sum::<i64>()
+                .to_string()
         })
     });
     let add = move |_| {
@@ -792,7 +793,7 @@ fn Routes(vs: Vs, i: usize) -> impl IntoView {
                 <span
                     data-testid=format!("weight-total-{i}")
                     class="total"
-                    class:bad=move || { n.get() > 1 && total.get() != 100 }
+                    class:bad=move || { n.get() > 1 && total.with(|t| t != "100") }
                 >
                     {move || format!("Total weight: {}%", total.get())}
                 </span>
@@ -831,7 +832,17 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
         ctx.ws.with(|w| w.subsets_for(&h))
     });
     let list_id = format!("subsets-{i}-{k}");
-    let weight = Memo::new(move |_| vs.rule(i, |r| r.route.items().get(k).and_then(|d| d.weight)));
+    // The weight as text ("" when not set): a `Memo<String>`, a type the forms have anyway.
+    let weight = Memo::new(move |_| {
+        vs.rule(i, |r| {
+            r.route
+                .items()
+                .get(k)
+                .and_then(|d| d.weight)
+                .map(|w| w.to_string())
+                .unwrap_or_default()
+        })
+    });
     let remove = move |_| {
         let keep = vs.keep100.get_untracked();
         vs.write_rule(i, "!del-destination", |r| {
@@ -904,7 +915,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                     path=format!("{base}.weight")
                     min="0"
                     max="100"
-                    value=Signal::derive(move || weight.get().map(|w| w.to_string()).unwrap_or_default())
+                    value=Signal::derive(move || weight.get())
                     on_set=Callback::new(move |s: String| {
                         if let Ok(w) = opt_num::<i32>(&s) {
                             set_weight(vs, i, k, w);
@@ -918,7 +929,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                     data-testid=slider_id
                     aria-label=format!("Weight of destination {}", k + 1)
                     disabled=move || n.get() < 2
-                    prop:value=move || weight.get().unwrap_or(if n.get() < 2 { 100 } else { 0 }).to_string()
+                    prop:value=move || weight.with(|w| w.parse::<i32>().ok()).unwrap_or(if n.get() < 2 { 100 } else { 0 }).to_string()
                     on:input=move |ev| {
                         if let Ok(w) = event_target_value(&ev).parse::<i32>() {
                             set_weight(vs, i, k, Some(w));
