@@ -85,7 +85,7 @@ pub fn all() -> Memo<Vec<Problem>> {
 /// but not its pane line, so typing that shifts other documents' lines does not
 /// rebuild their rows (their line cells follow the pane reactively). `Debug`
 /// quotes the strings, so different diagnostics give different keys.
-fn row_key(p: &Problem) -> String {
+pub fn row_key(p: &Problem) -> String {
     let d = &p.diag;
     format!(
         "{:?}",
@@ -172,7 +172,7 @@ pub fn Problems() -> impl IntoView {
                     </thead>
                     <tbody>
                         // Keyed: a re-validation only touches the rows that changed.
-                        {keyed(visible, row_key, move |p: Problem| {
+                        {keyed(visible, |_, p| row_key(p), move |p: Problem| {
                                 let cls = level_class(p.diag.level);
                                 let (doc, doc_line) = (p.doc, p.diag.line);
                                 // Follows the pane when other documents grow or shrink.

@@ -131,7 +131,7 @@ pub fn Sidebar() -> impl IntoView {
                     })}
                 </div>
                 <ul>
-                    {keyed(items, |e| format!("{:?}", (e.id, &e.title, &e.kind)), move |e: Entry| {
+                    {keyed(items, |_, e| format!("{:?}", (e.id, &e.title, &e.kind)), move |e: Entry| {
                             let id = e.id;
                             let label = e.title.clone();
                             let kind_label = e.kind.clone();

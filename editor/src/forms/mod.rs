@@ -10,12 +10,12 @@ pub mod vs;
 pub mod weights;
 pub mod widgets;
 
-use crate::forms::widgets::Show;
+use crate::forms::widgets::{keyed, Show};
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::{Kind, Resource};
 
-use crate::problems::{focus_problem, level_class};
+use crate::problems::{focus_problem, level_class, row_key};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 use widgets::{DocDiags, FormDoc, TextField};
@@ -158,20 +158,16 @@ fn DocProblems(id: DocId) -> impl IntoView {
             <details class="doc-problems" data-testid="doc-problems">
                 <summary>{move || format!("{} problems in this resource", mine.with(Vec::len))}</summary>
                 <ul>
-                    {move || {
-                        mine.get()
-                            .into_iter()
-                            .map(|p| {
-                                let cls = level_class(p.diag.level);
-                                let label = format!("{} {} — {}", p.diag.code, p.diag.path, p.diag.message);
-                                view! {
-                                    <li class=cls>
-                                        <button class="link" on:click=move |_| focus_problem(ctx, &p)>{label}</button>
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                    }}
+                    {keyed(mine, |n, p| format!("{n} {}", row_key(p)), move |p| {
+                        let cls = level_class(p.diag.level);
+                        let label = format!("{} {} — {}", p.diag.code, p.diag.path, p.diag.message);
+                        view! {
+                            <li class=cls>
+                                <button class="link" on:click=move |_| focus_problem(ctx, &p)>{label}</button>
+                            </li>
+                        }
+                        .into_any()
+                    })}
                 </ul>
             </details>
         </Show>

@@ -202,12 +202,14 @@ fn known_gateways(ctx: Ctx) -> Memo<Vec<String>> {
     })
 }
 
-fn datalist(id: &'static str, items: Memo<Vec<String>>) -> impl IntoView {
+/// A `<datalist>` of suggestions.
+fn datalist(id: String, items: Memo<Vec<String>>) -> AnyView {
     view! {
         <datalist id=id>
-            {move || items.get().into_iter().map(|h| view! { <option value=h></option> }).collect_view()}
+            {keyed(items, |n, h| format!("{n} {h}"), |h| view! { <option value=h></option> }.into_any())}
         </datalist>
     }
+    .into_any()
 }
 
 #[component]
@@ -249,8 +251,8 @@ pub fn VsForm(id: DocId) -> impl IntoView {
         });
     };
     view! {
-        {datalist("known-hosts", known_hosts(ctx))}
-        {datalist("known-gateways", known_gateways(ctx))}
+        {datalist("known-hosts".to_owned(), known_hosts(ctx))}
+        {datalist("known-gateways".to_owned(), known_gateways(ctx))}
         <div class="row">
             <TextField
                 label="Hosts"
@@ -538,7 +540,7 @@ fn MatchBlock(vs: Vs, i: usize, j: usize) -> impl IntoView {
                     on:click=remove_block>"✕"</button>
             </div>
             <FieldDiags path=base.clone()/>
-            {keyed(conds, |(n, c)| format!("{n} {c:?}"), move |(n, c)| view! {
+            {keyed(conds, |_, (n, c)| format!("{n} {c:?}"), move |(n, c)| view! {
                 {(n > 0).then(|| view! { <div class="and" aria-hidden="true">"AND"</div> })}
                 <Condition vs=vs i=i j=j c=c/>
             }.into_any())}
@@ -885,9 +887,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                     write_dest(&format!("spec.http[{i}].route[{k}].destination.subset"), Box::new(move |d| d.subset = opt_str(&s)))
                 })
             />
-            <datalist id=list_id>
-                {move || subsets.get().into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
-            </datalist>
+            {datalist(list_id, subsets)}
             <NumberField
                 label="Port"
                 path=format!("{base}.destination.port.number")

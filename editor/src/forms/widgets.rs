@@ -61,21 +61,20 @@ pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) ->
     view! {
         <Show when=move || items.with(|i| !i.is_empty())>
             <ul class="field-diags" data-testid=testid.clone() role="status">
-                {move || {
-                    items
-                        .get()
-                        .into_iter()
-                        .map(|d| {
-                            view! {
-                                <li class=level_class(d.level)>
-                                    <span class="code">{d.code}</span>
-                                    " "
-                                    {d.message}
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
+                {keyed(
+                    items,
+                    |n, d| format!("{n} {:?}", (d.level, &d.code, &d.message)),
+                    |d| {
+                        view! {
+                            <li class=level_class(d.level)>
+                                <span class="code">{d.code}</span>
+                                " "
+                                {d.message}
+                            </li>
+                        }
+                        .into_any()
+                    },
+                )}
             </ul>
         </Show>
     }
@@ -91,15 +90,17 @@ pub fn rows(count: Memo<usize>, row: impl Fn(usize) -> AnyView + Send + Sync + '
 }
 
 /// A keyed list of `items` (a `<For>`: a change touches only the rows whose key
-/// changed; a row keeps the item it was created with). `key` must be unique in the
-/// list and tell apart what `<For>`'s key would.
+/// changed; a row keeps the item it was created with). `key` (of the index and the
+/// item) must be unique in the list and change when the row must be rebuilt.
 pub fn keyed<T: Clone + Send + Sync + 'static>(
     items: Memo<Vec<T>>,
-    key: impl Fn(&T) -> String + Send + Sync + 'static,
+    key: impl Fn(usize, &T) -> String + Send + Sync + 'static,
     row: impl Fn(T) -> AnyView + Send + Sync + 'static,
 ) -> AnyView {
     for_erased(
-        Arc::new(move || items.with(|v| v.iter().enumerate().map(|(n, t)| (key(t), n)).collect())),
+        Arc::new(move || {
+            items.with(|v| v.iter().enumerate().map(|(n, t)| (key(n, t), n)).collect())
+        }),
         // Called by `<For>` right after `each` read the list, for a key it did not
         // have: the item at that index is the one `each` saw.
         Arc::new(move |n| match items.with_untracked(|v| v.get(n).cloned()) {
