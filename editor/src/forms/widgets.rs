@@ -348,10 +348,12 @@ pub fn SelectField(
                     .collect_view()}
                 {move || {
                     let cur = value.get();
-                    (!cur.is_empty() && !opts.iter().any(|(v, _)| *v == cur)).then(|| {
+                    if !cur.is_empty() && !opts.iter().any(|(v, _)| *v == cur) {
                         let label = format!("{cur} (unknown)");
-                        view! { <option value=cur selected=true>{label}</option> }
-                    })
+                        view! { <option value=cur selected=true>{label}</option> }.into_any()
+                    } else {
+                        ().into_any()
+                    }
                 }}
             </select>
             <FieldDiags path=path/>
