@@ -1,5 +1,7 @@
 //! The Gateway form: workload selector and servers (port, protocol, hosts, TLS).
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::model::{
@@ -172,7 +174,7 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                 <CheckField
                     label="Redirect HTTP to HTTPS"
                     path=format!("{base}.tls.httpsRedirect")
-                    value=Signal::derive(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.https_redirect).unwrap_or(false)))
+                    value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.https_redirect).unwrap_or(false)))
                     on_set=Callback::new(move |b: bool| gw.write_server(k, "server-redirect", |s| {
                         s.tls.get_or_insert_with(Default::default).https_redirect = b.then_some(true);
                     }))

@@ -613,7 +613,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                 <CheckField
                     label="Ignore URI case"
                     path=format!("{base}.ignoreUriCase")
-                    value=Signal::derive(move || vs.block(i, j, |m| m.ignore_uri_case.unwrap_or(false)))
+                    value=Arc::new(move || vs.block(i, j, |m| m.ignore_uri_case.unwrap_or(false)))
                     on_set=Callback::new(move |b: bool| vs.write_block(i, j, "ignoreUriCase", |m| m.ignore_uri_case = Some(b)))
                 />
                 <button class="icon danger" aria-label="Remove the ignore-case option"

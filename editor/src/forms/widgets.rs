@@ -366,7 +366,8 @@ pub fn SelectField(
 pub fn CheckField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<bool>,
+    /// The current value, read reactively (a plain closure: no `Signal<bool>`).
+    value: Getter<bool>,
     on_set: Callback<bool>,
 ) -> impl IntoView {
     let id = field_id(&path);
@@ -376,7 +377,7 @@ pub fn CheckField(
                 id=id.clone()
                 data-testid=id.clone()
                 type="checkbox"
-                prop:checked=move || value.get()
+                prop:checked=move || value()
                 on:change=move |ev| on_set.run(event_target_checked(&ev))
             />
             <label for=id>{label}</label>
