@@ -4,6 +4,7 @@
 
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::forms::widgets::Show;
 use leptos::prelude::*;
@@ -83,7 +84,7 @@ impl Dr {
                 label=label
                 path=path
                 min="0"
-                value=Signal::derive(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).map(|v| v.to_string()).unwrap_or_default()))
+                value=Arc::new(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).map(|v| v.to_string()).unwrap_or_default()))
                 on_set=Callback::new(move |s: String| {
                     if let Ok(v) = opt_num::<T>(&s) {
                         self.write_tp(&key, |tp| set(tp, v));
@@ -106,7 +107,7 @@ impl Dr {
             <TextField
                 label=label
                 path=path
-                value=Signal::derive(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).unwrap_or_default()))
+                value=Arc::new(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).unwrap_or_default()))
                 on_set=Callback::new(move |s: String| self.write_tp(&key, |tp| set(tp, opt_str(&s))))
             />
         }
@@ -234,7 +235,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
             label="Host"
             path="spec.host"
             list="known-hosts"
-            value=Signal::derive(move || dr.read(|d| d.host.clone().unwrap_or_default()))
+            value=Arc::new(move || dr.read(|d| d.host.clone().unwrap_or_default()))
             on_set=Callback::new(move |s: String| dr.write("spec.host", |d| d.host = opt_str(&s)))
         />
         <h3>"Subsets"</h3>
@@ -251,14 +252,14 @@ pub fn DrForm(id: DocId) -> impl IntoView {
                 label="Algorithm"
                 path="spec.trafficPolicy.loadBalancer"
                 options=lb_options
-                value=Signal::derive(move || mode.get())
+                value=Arc::new(move || mode.get())
                 on_set=Callback::new(move |m: String| dr.write_tp("lb-mode", |tp| set_lb_mode(tp, &m)))
             />
             <Show when=move || mode.with(|m| m == "hash:header" || m == "hash:cookie" || m == "hash:query")>
                 <TextField
                     label="Hash key (header, cookie or query parameter name)"
                     path="spec.trafficPolicy.loadBalancer.consistentHash"
-                    value=Signal::derive(move || dr.read(|d| {
+                    value=Arc::new(move || dr.read(|d| {
                         let h = d.traffic_policy.as_ref().and_then(|t| t.load_balancer.as_ref()).and_then(|l| l.consistent_hash.as_ref());
                         h.and_then(|h| h.http_header_name.clone()
                             .or(h.http_query_parameter_name.clone())
@@ -324,7 +325,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
                 label="Mode"
                 path="spec.trafficPolicy.tls.mode"
                 options=tls_options
-                value=Signal::derive(move || dr.read(|d| d.traffic_policy.as_ref().and_then(|t| t.tls.as_ref()).and_then(|t| t.mode.clone()).unwrap_or_default()))
+                value=Arc::new(move || dr.read(|d| d.traffic_policy.as_ref().and_then(|t| t.tls.as_ref()).and_then(|t| t.mode.clone()).unwrap_or_default()))
                 on_set=Callback::new(move |m: String| dr.write_tp("tls-mode", |tp| tp.tls.get_or_insert_with(Default::default).mode = opt_str(&m)))
             />
         </fieldset>
@@ -348,7 +349,7 @@ fn SubsetRow(dr: Dr, k: usize) -> impl IntoView {
             <TextField
                 label="Subset name"
                 path=format!("{base}.name")
-                value=Signal::derive(move || dr.read(|d| d.subsets.items().get(k).and_then(|s| s.name.clone()).unwrap_or_default()))
+                value=Arc::new(move || dr.read(|d| d.subsets.items().get(k).and_then(|s| s.name.clone()).unwrap_or_default()))
                 on_set=Callback::new(move |s: String| dr.write(&format!("spec.subsets[{k}].name"), |d| {
                     if let Some(x) = d.subsets.as_mut().and_then(|v| v.get_mut(k)) {
                         x.name = opt_str(&s);
@@ -358,7 +359,7 @@ fn SubsetRow(dr: Dr, k: usize) -> impl IntoView {
             <AreaField
                 label="Labels (key: value per line)"
                 path=format!("{base}.labels")
-                value=Signal::derive(move || dr.read(|d| map_text(d.subsets.items().get(k).and_then(|s| s.labels.as_ref()))))
+                value=Arc::new(move || dr.read(|d| map_text(d.subsets.items().get(k).and_then(|s| s.labels.as_ref()))))
                 on_set=Callback::new(move |s: String| dr.write(&format!("spec.subsets[{k}].labels"), |d| {
                     if let Some(x) = d.subsets.as_mut().and_then(|v| v.get_mut(k)) {
                         x.labels = opt_map(&s);

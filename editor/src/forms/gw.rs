@@ -86,7 +86,7 @@ pub fn GwForm(id: DocId) -> impl IntoView {
         <AreaField
             label="Selector (labels of the gateway pods, key: value per line)"
             path="spec.selector"
-            value=Signal::derive(move || gw.read(|g| map_text(g.selector.as_ref())))
+            value=Arc::new(move || gw.read(|g| map_text(g.selector.as_ref())))
             on_set=Callback::new(move |s: String| gw.write("spec.selector", |g| g.selector = opt_map(&s)))
         />
         <h3>"Servers"</h3>
@@ -129,7 +129,7 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                     path=format!("{base}.port.number")
                     min="1"
                     max="65535"
-                    value=Signal::derive(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
+                    value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
                     on_set=Callback::new(move |v: String| {
                         if let Ok(n) = opt_num::<u32>(&v) {
                             gw.write_server(k, "server-port", |s| s.port.get_or_insert_with(Default::default).number = n);
@@ -139,21 +139,21 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                 <TextField
                     label="Port name"
                     path=format!("{base}.port.name")
-                    value=Signal::derive(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default()))
+                    value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default()))
                     on_set=Callback::new(move |v: String| gw.write_server(k, "server-port-name", |s| s.port.get_or_insert_with(Default::default).name = opt_str(&v)))
                 />
                 <SelectField
                     label="Protocol"
                     path=format!("{base}.port.protocol")
                     options=protocols
-                    value=Signal::derive(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.protocol.clone()).unwrap_or_default()))
+                    value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.protocol.clone()).unwrap_or_default()))
                     on_set=Callback::new(move |v: String| gw.write_server(k, "server-protocol", |s| s.port.get_or_insert_with(Default::default).protocol = opt_str(&v)))
                 />
             </div>
             <TextField
                 label="Hosts (comma-separated, [namespace/]host)"
                 path=format!("{base}.hosts")
-                value=Signal::derive(move || gw.server(k, |s| list_text(s.hosts.as_ref())))
+                value=Arc::new(move || gw.server(k, |s| list_text(s.hosts.as_ref())))
                 on_set=Callback::new(move |v: String| gw.write_server(k, "server-hosts", |s| s.hosts = opt_list(&v)))
             />
             <fieldset>
@@ -162,13 +162,13 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                     label="Mode"
                     path=format!("{base}.tls.mode")
                     options=tls_modes
-                    value=Signal::derive(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.mode.clone()).unwrap_or_default()))
+                    value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.mode.clone()).unwrap_or_default()))
                     on_set=Callback::new(move |v: String| gw.write_server(k, "server-tls-mode", |s| s.tls.get_or_insert_with(Default::default).mode = opt_str(&v)))
                 />
                 <TextField
                     label="Credential name (Kubernetes secret)"
                     path=format!("{base}.tls.credentialName")
-                    value=Signal::derive(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.credential_name.clone()).unwrap_or_default()))
+                    value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.credential_name.clone()).unwrap_or_default()))
                     on_set=Callback::new(move |v: String| gw.write_server(k, "server-credential", |s| s.tls.get_or_insert_with(Default::default).credential_name = opt_str(&v)))
                 />
                 <CheckField

@@ -11,6 +11,8 @@ pub mod weights;
 pub mod widgets;
 
 use crate::forms::widgets::{keyed, Show};
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::{Kind, Resource};
@@ -122,7 +124,7 @@ fn MetaFields(id: DocId) -> impl IntoView {
             <TextField
                 label="Name"
                 path="metadata.name"
-                value=Signal::derive(move || meta.with(|m| m.get(1).cloned().unwrap_or_default()))
+                value=Arc::new(move || meta.with(|m| m.get(1).cloned().unwrap_or_default()))
                 on_set=Callback::new(move |v: String| {
                     ctx.edit("metadata.name", |w| w.set_meta(id, "name", v.trim()));
                 })
@@ -131,7 +133,7 @@ fn MetaFields(id: DocId) -> impl IntoView {
                 label="Namespace"
                 path="metadata.namespace"
                 placeholder="default"
-                value=Signal::derive(move || meta.with(|m| m.get(2).cloned().unwrap_or_default()))
+                value=Arc::new(move || meta.with(|m| m.get(2).cloned().unwrap_or_default()))
                 on_set=Callback::new(move |v: String| {
                     ctx.edit("metadata.namespace", |w| w.set_meta(id, "namespace", v.trim()));
                 })

@@ -1,5 +1,7 @@
 //! The ServiceEntry form: hosts, location, resolution and ports.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::model::{
@@ -70,7 +72,7 @@ pub fn SeForm(id: DocId) -> impl IntoView {
         <TextField
             label="Hosts (comma-separated)"
             path="spec.hosts"
-            value=Signal::derive(move || se.read(|s| list_text(s.hosts.as_ref())))
+            value=Arc::new(move || se.read(|s| list_text(s.hosts.as_ref())))
             on_set=Callback::new(move |v: String| se.write("spec.hosts", |s| s.hosts = opt_list(&v)))
         />
         <div class="row">
@@ -78,14 +80,14 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                 label="Location"
                 path="spec.location"
                 options=options(SERVICE_ENTRY_LOCATIONS, "(default: MESH_EXTERNAL)")
-                value=Signal::derive(move || se.read(|s| s.location.clone().unwrap_or_default()))
+                value=Arc::new(move || se.read(|s| s.location.clone().unwrap_or_default()))
                 on_set=Callback::new(move |v: String| se.write("spec.location", |s| s.location = opt_str(&v)))
             />
             <SelectField
                 label="Resolution"
                 path="spec.resolution"
                 options=options(SERVICE_ENTRY_RESOLUTIONS, "(default: NONE)")
-                value=Signal::derive(move || se.read(|s| s.resolution.clone().unwrap_or_default()))
+                value=Arc::new(move || se.read(|s| s.resolution.clone().unwrap_or_default()))
                 on_set=Callback::new(move |v: String| se.write("spec.resolution", |s| s.resolution = opt_str(&v)))
             />
         </div>
@@ -100,7 +102,7 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                         path=format!("{base}.number")
                         min="1"
                         max="65535"
-                        value=Signal::derive(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
+                        value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
                         on_set=Callback::new(move |v: String| {
                             if let Ok(n) = opt_num::<u32>(&v) {
                                 se.write_port(k, "port-number", |p| p.number = n);
@@ -110,14 +112,14 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                     <TextField
                         label="Name"
                         path=format!("{base}.name")
-                        value=Signal::derive(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.name.clone()).unwrap_or_default()))
+                        value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.name.clone()).unwrap_or_default()))
                         on_set=Callback::new(move |v: String| se.write_port(k, "port-name", |p| p.name = opt_str(&v)))
                     />
                     <SelectField
                         label="Protocol"
                         path=format!("{base}.protocol")
                         options=options(PORT_PROTOCOLS, "(not set)")
-                        value=Signal::derive(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.protocol.clone()).unwrap_or_default()))
+                        value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.protocol.clone()).unwrap_or_default()))
                         on_set=Callback::new(move |v: String| se.write_port(k, "port-protocol", |p| p.protocol = opt_str(&v)))
                     />
                     <button class="icon danger" aria-label=format!("Remove port {}", k + 1)

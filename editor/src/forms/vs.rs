@@ -22,7 +22,7 @@ use meshroute_model::Kind;
 use super::weights::{even, normalize, rebalance};
 use super::widgets::{
     keyed, list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows,
-    AreaField, CheckField, FieldDiags, MatchField, NumberField, TextField,
+    AreaField, CheckField, FieldDiags, Getter, MatchField, NumberField, TextField,
 };
 use super::{edit_spec, spec_memo};
 use crate::state::DocId;
@@ -98,7 +98,7 @@ impl Vs {
             <TextField
                 label=label
                 path=path
-                value=Signal::derive(move || self.rule(i, |r| get(r).unwrap_or_default()))
+                value=Arc::new(move || self.rule(i, |r| get(r).unwrap_or_default()))
                 on_set=Callback::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_str(&s))))
             />
         }
@@ -122,7 +122,7 @@ impl Vs {
             <NumberField
                 label=label
                 path=path
-                value=Signal::derive(move || self.rule(i, |r| get(r).map(|v| v.to_string()).unwrap_or_default()))
+                value=Arc::new(move || self.rule(i, |r| get(r).map(|v| v.to_string()).unwrap_or_default()))
                 on_set=Callback::new(move |s: String| {
                     if let Ok(v) = opt_num::<T>(&s) {
                         self.write_rule(i, &key, |r| set(r, v));
@@ -148,7 +148,7 @@ impl Vs {
                 label=label
                 path=path
                 placeholder="name: value (one per line)"
-                value=Signal::derive(move || self.rule(i, |r| map_text(get(r))))
+                value=Arc::new(move || self.rule(i, |r| map_text(get(r))))
                 on_set=Callback::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_map(&s))))
             />
         }
@@ -259,7 +259,7 @@ pub fn VsForm(id: DocId) -> impl IntoView {
                 path="spec.hosts"
                 title="Comma-separated host names this VirtualService routes"
                 list="known-hosts"
-                value=Signal::derive(move || vs.read(|v| list_text(v.hosts.as_ref())))
+                value=Arc::new(move || vs.read(|v| list_text(v.hosts.as_ref())))
                 on_set=Callback::new(move |s: String| vs.write("spec.hosts", |v| v.hosts = opt_list(&s)))
             />
             <TextField
@@ -268,7 +268,7 @@ pub fn VsForm(id: DocId) -> impl IntoView {
                 placeholder="mesh"
                 title="Comma-separated: mesh (sidecars) and/or gateways; empty means mesh"
                 list="known-gateways"
-                value=Signal::derive(move || vs.read(|v| list_text(v.gateways.as_ref())))
+                value=Arc::new(move || vs.read(|v| list_text(v.gateways.as_ref())))
                 on_set=Callback::new(move |s: String| vs.write("spec.gateways", |v| v.gateways = opt_list(&s)))
             />
         </div>
@@ -630,7 +630,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                         path=path
                         min="1"
                         max="65535"
-                        value=Signal::derive(move || vs.block(i, j, |m| m.port.map(|p| p.to_string()).unwrap_or_default()))
+                        value=Arc::new(move || vs.block(i, j, |m| m.port.map(|p| p.to_string()).unwrap_or_default()))
                         on_set=Callback::new(move |s: String| {
                             if let Ok(p) = opt_num::<u32>(&s) {
                                 vs.write_block(i, j, "match-port", |m| m.port = p);
@@ -671,7 +671,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                         label=format!("{} name", kind.label())
                         path=format!("{path}.name")
                         on_change_only=true
-                        value=Signal::derive(move || name_show.clone())
+                        value=Arc::new(move || name_show.clone())
                         on_set=Callback::new(rename)
                     />
                     <MatchField
@@ -871,7 +871,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                 label="Host"
                 path=format!("{base}.destination.host")
                 list="known-hosts"
-                value=Signal::derive(move || host.get())
+                value=Arc::new(move || host.get())
                 on_set=Callback::new(move |s: String| {
                     write_dest(&format!("spec.http[{i}].route[{k}].destination.host"), Box::new(move |d| d.host = opt_str(&s)))
                 })
@@ -882,7 +882,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                 list=list_id.clone()
                 title="Subsets defined by the DestinationRules for this host"
                 placeholder="e.g. v1"
-                value=Signal::derive(move || dest(|d| d.subset.clone()))
+                value=Arc::new(move || dest(|d| d.subset.clone()))
                 on_set=Callback::new(move |s: String| {
                     write_dest(&format!("spec.http[{i}].route[{k}].destination.subset"), Box::new(move |d| d.subset = opt_str(&s)))
                 })
@@ -893,7 +893,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                 path=format!("{base}.destination.port.number")
                 min="1"
                 max="65535"
-                value=Signal::derive(move || vs.rule(i, |r| {
+                value=Arc::new(move || vs.rule(i, |r| {
                     r.route.items().get(k)
                         .and_then(|d| d.destination.as_ref())
                         .and_then(|d| d.port.as_ref())
@@ -915,7 +915,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                     path=format!("{base}.weight")
                     min="0"
                     max="100"
-                    value=Signal::derive(move || weight.get())
+                    value=Arc::new(move || weight.get())
                     on_set=Callback::new(move |s: String| {
                         if let Ok(w) = opt_num::<i32>(&s) {
                             set_weight(vs, i, k, w);
@@ -950,14 +950,14 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
 fn Panel(
     #[prop(into)] title: String,
     #[prop(into)] testid: String,
-    #[prop(into)] summary: Signal<String>,
+    summary: Getter<String>,
     children: Children,
 ) -> impl IntoView {
     view! {
         <details class="panel" data-testid=testid>
             <summary>
                 <span class="panel-title">{title}</span>
-                <span class="panel-summary">{move || summary.get()}</span>
+                <span class="panel-summary">{move || summary()}</span>
             </summary>
             <div class="panel-body">{children()}</div>
         </details>
@@ -1010,7 +1010,7 @@ fn fault_summary(r: &HTTPRoute) -> String {
 
 #[component]
 fn Panels(vs: Vs, i: usize) -> impl IntoView {
-    let summary = move |f: fn(&HTTPRoute) -> String| Signal::derive(move || vs.rule(i, f));
+    let summary = move |f: fn(&HTTPRoute) -> String| Arc::new(move || vs.rule(i, f));
     view! {
         <div class="panels">
             <Panel title="Timeout" testid=format!("panel-timeout-{i}") summary=summary(|r| r.timeout.clone().unwrap_or_default())>

@@ -242,7 +242,7 @@ fn field_id(path: &str) -> String {
 pub fn TextField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
+    value: Getter<String>,
     on_set: Callback<String>,
     #[prop(optional, into)] placeholder: String,
     /// Id of a `<datalist>` with suggestions.
@@ -267,7 +267,7 @@ pub fn TextField(
                 autocomplete="off"
                 placeholder=placeholder
                 list=list
-                prop:value=move || value.get()
+                prop:value=move || value()
                 on:input=move |ev| {
                     if !on_change_only {
                         on_set.run(event_target_value(&ev))
@@ -289,7 +289,7 @@ pub fn TextField(
 pub fn NumberField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
+    value: Getter<String>,
     on_set: Callback<String>,
     #[prop(optional, into)] min: Option<String>,
     #[prop(optional, into)] max: Option<String>,
@@ -308,7 +308,7 @@ pub fn NumberField(
                 max=max
                 step=step
                 placeholder=placeholder
-                prop:value=move || value.get()
+                prop:value=move || value()
                 on:input=move |ev| on_set.run(event_target_value(&ev))
             />
             <FieldDiags path=path/>
@@ -321,7 +321,7 @@ pub fn NumberField(
 pub fn SelectField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
+    value: Getter<String>,
     options: Vec<(String, String)>,
     on_set: Callback<String>,
     /// Testid suffix when the path's testid belongs to another control.
@@ -330,24 +330,25 @@ pub fn SelectField(
 ) -> impl IntoView {
     let id = testid.unwrap_or_else(|| field_id(&path));
     let opts = options.clone();
+    let (v1, v2) = (value.clone(), value.clone());
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
             <select
                 id=id.clone()
                 data-testid=id
-                prop:value=move || value.get()
+                prop:value=move || v1()
                 on:change=move |ev| on_set.run(event_target_value(&ev))
             >
                 {options
                     .into_iter()
                     .map(|(v, l)| {
-                        let v2 = v.clone();
-                        view! { <option value=v selected=move || value.get() == v2>{l}</option> }
+                        let (value, v2) = (value.clone(), v.clone());
+                        view! { <option value=v selected=move || value() == v2>{l}</option> }
                     })
                     .collect_view()}
                 {move || {
-                    let cur = value.get();
+                    let cur = v2();
                     if !cur.is_empty() && !opts.iter().any(|(v, _)| *v == cur) {
                         let label = format!("{cur} (unknown)");
                         view! { <option value=cur selected=true>{label}</option> }.into_any()
@@ -391,7 +392,7 @@ pub fn CheckField(
 pub fn AreaField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
+    value: Getter<String>,
     on_set: Callback<String>,
     #[prop(optional, into)] placeholder: String,
 ) -> impl IntoView {
@@ -405,7 +406,7 @@ pub fn AreaField(
                 rows="2"
                 spellcheck="false"
                 placeholder=placeholder
-                prop:value=move || value.get()
+                prop:value=move || value()
                 on:change=move |ev| on_set.run(event_target_value(&ev))
             ></textarea>
             <FieldDiags path=path nested=true/>
