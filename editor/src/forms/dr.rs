@@ -85,7 +85,7 @@ impl Dr {
                 path=path
                 min="0"
                 value=Arc::new(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).map(|v| v.to_string()).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| {
+                on_set=Arc::new(move |s: String| {
                     if let Ok(v) = opt_num::<T>(&s) {
                         self.write_tp(&key, |tp| set(tp, v));
                     }
@@ -108,7 +108,7 @@ impl Dr {
                 label=label
                 path=path
                 value=Arc::new(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| self.write_tp(&key, |tp| set(tp, opt_str(&s))))
+                on_set=Arc::new(move |s: String| self.write_tp(&key, |tp| set(tp, opt_str(&s))))
             />
         }
     }
@@ -236,7 +236,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
             path="spec.host"
             list="known-hosts"
             value=Arc::new(move || dr.read(|d| d.host.clone().unwrap_or_default()))
-            on_set=Callback::new(move |s: String| dr.write("spec.host", |d| d.host = opt_str(&s)))
+            on_set=Arc::new(move |s: String| dr.write("spec.host", |d| d.host = opt_str(&s)))
         />
         <h3>"Subsets"</h3>
         <FieldDiags path="spec.subsets"/>
@@ -253,7 +253,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
                 path="spec.trafficPolicy.loadBalancer"
                 options=lb_options
                 value=Arc::new(move || mode.get())
-                on_set=Callback::new(move |m: String| dr.write_tp("lb-mode", |tp| set_lb_mode(tp, &m)))
+                on_set=Arc::new(move |m: String| dr.write_tp("lb-mode", |tp| set_lb_mode(tp, &m)))
             />
             <Show when=move || mode.with(|m| m == "hash:header" || m == "hash:cookie" || m == "hash:query")>
                 <TextField
@@ -266,7 +266,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
                             .or(h.http_cookie.as_ref().and_then(|c| c.name.clone())))
                             .unwrap_or_default()
                     }))
-                    on_set=Callback::new(move |s: String| dr.write_tp("hash-key", |tp| {
+                    on_set=Arc::new(move |s: String| dr.write_tp("hash-key", |tp| {
                         let h = tp.load_balancer.get_or_insert_with(Default::default).consistent_hash.get_or_insert_with(Default::default);
                         let v = opt_str(&s);
                         if let Some(c) = h.http_cookie.as_mut() {
@@ -326,7 +326,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
                 path="spec.trafficPolicy.tls.mode"
                 options=tls_options
                 value=Arc::new(move || dr.read(|d| d.traffic_policy.as_ref().and_then(|t| t.tls.as_ref()).and_then(|t| t.mode.clone()).unwrap_or_default()))
-                on_set=Callback::new(move |m: String| dr.write_tp("tls-mode", |tp| tp.tls.get_or_insert_with(Default::default).mode = opt_str(&m)))
+                on_set=Arc::new(move |m: String| dr.write_tp("tls-mode", |tp| tp.tls.get_or_insert_with(Default::default).mode = opt_str(&m)))
             />
         </fieldset>
         <p class="muted">"Locality load balancing, port-level and subset-level policies: edit them in the YAML pane (they are kept)."</p>
@@ -350,7 +350,7 @@ fn SubsetRow(dr: Dr, k: usize) -> impl IntoView {
                 label="Subset name"
                 path=format!("{base}.name")
                 value=Arc::new(move || dr.read(|d| d.subsets.items().get(k).and_then(|s| s.name.clone()).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| dr.write(&format!("spec.subsets[{k}].name"), |d| {
+                on_set=Arc::new(move |s: String| dr.write(&format!("spec.subsets[{k}].name"), |d| {
                     if let Some(x) = d.subsets.as_mut().and_then(|v| v.get_mut(k)) {
                         x.name = opt_str(&s);
                     }
@@ -360,7 +360,7 @@ fn SubsetRow(dr: Dr, k: usize) -> impl IntoView {
                 label="Labels (key: value per line)"
                 path=format!("{base}.labels")
                 value=Arc::new(move || dr.read(|d| map_text(d.subsets.items().get(k).and_then(|s| s.labels.as_ref()))))
-                on_set=Callback::new(move |s: String| dr.write(&format!("spec.subsets[{k}].labels"), |d| {
+                on_set=Arc::new(move |s: String| dr.write(&format!("spec.subsets[{k}].labels"), |d| {
                     if let Some(x) = d.subsets.as_mut().and_then(|v| v.get_mut(k)) {
                         x.labels = opt_map(&s);
                     }

@@ -87,7 +87,7 @@ pub fn GwForm(id: DocId) -> impl IntoView {
             label="Selector (labels of the gateway pods, key: value per line)"
             path="spec.selector"
             value=Arc::new(move || gw.read(|g| map_text(g.selector.as_ref())))
-            on_set=Callback::new(move |s: String| gw.write("spec.selector", |g| g.selector = opt_map(&s)))
+            on_set=Arc::new(move |s: String| gw.write("spec.selector", |g| g.selector = opt_map(&s)))
         />
         <h3>"Servers"</h3>
         <FieldDiags path="spec.servers"/>
@@ -130,7 +130,7 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                     min="1"
                     max="65535"
                     value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| {
+                    on_set=Arc::new(move |v: String| {
                         if let Ok(n) = opt_num::<u32>(&v) {
                             gw.write_server(k, "server-port", |s| s.port.get_or_insert_with(Default::default).number = n);
                         }
@@ -140,21 +140,21 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                     label="Port name"
                     path=format!("{base}.port.name")
                     value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-port-name", |s| s.port.get_or_insert_with(Default::default).name = opt_str(&v)))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-port-name", |s| s.port.get_or_insert_with(Default::default).name = opt_str(&v)))
                 />
                 <SelectField
                     label="Protocol"
                     path=format!("{base}.port.protocol")
                     options=protocols
                     value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.protocol.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-protocol", |s| s.port.get_or_insert_with(Default::default).protocol = opt_str(&v)))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-protocol", |s| s.port.get_or_insert_with(Default::default).protocol = opt_str(&v)))
                 />
             </div>
             <TextField
                 label="Hosts (comma-separated, [namespace/]host)"
                 path=format!("{base}.hosts")
                 value=Arc::new(move || gw.server(k, |s| list_text(s.hosts.as_ref())))
-                on_set=Callback::new(move |v: String| gw.write_server(k, "server-hosts", |s| s.hosts = opt_list(&v)))
+                on_set=Arc::new(move |v: String| gw.write_server(k, "server-hosts", |s| s.hosts = opt_list(&v)))
             />
             <fieldset>
                 <legend>"TLS"</legend>
@@ -163,19 +163,19 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                     path=format!("{base}.tls.mode")
                     options=tls_modes
                     value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.mode.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-tls-mode", |s| s.tls.get_or_insert_with(Default::default).mode = opt_str(&v)))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-tls-mode", |s| s.tls.get_or_insert_with(Default::default).mode = opt_str(&v)))
                 />
                 <TextField
                     label="Credential name (Kubernetes secret)"
                     path=format!("{base}.tls.credentialName")
                     value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.credential_name.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-credential", |s| s.tls.get_or_insert_with(Default::default).credential_name = opt_str(&v)))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-credential", |s| s.tls.get_or_insert_with(Default::default).credential_name = opt_str(&v)))
                 />
                 <CheckField
                     label="Redirect HTTP to HTTPS"
                     path=format!("{base}.tls.httpsRedirect")
                     value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.https_redirect).unwrap_or(false)))
-                    on_set=Callback::new(move |b: bool| gw.write_server(k, "server-redirect", |s| {
+                    on_set=Arc::new(move |b: bool| gw.write_server(k, "server-redirect", |s| {
                         s.tls.get_or_insert_with(Default::default).https_redirect = b.then_some(true);
                     }))
                 />

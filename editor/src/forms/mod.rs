@@ -125,7 +125,7 @@ fn MetaFields(id: DocId) -> impl IntoView {
                 label="Name"
                 path="metadata.name"
                 value=Arc::new(move || meta.with(|m| m.get(1).cloned().unwrap_or_default()))
-                on_set=Callback::new(move |v: String| {
+                on_set=Arc::new(move |v: String| {
                     ctx.edit("metadata.name", |w| w.set_meta(id, "name", v.trim()));
                 })
             />
@@ -134,7 +134,7 @@ fn MetaFields(id: DocId) -> impl IntoView {
                 path="metadata.namespace"
                 placeholder="default"
                 value=Arc::new(move || meta.with(|m| m.get(2).cloned().unwrap_or_default()))
-                on_set=Callback::new(move |v: String| {
+                on_set=Arc::new(move |v: String| {
                     ctx.edit("metadata.namespace", |w| w.set_meta(id, "namespace", v.trim()));
                 })
             />

@@ -73,7 +73,7 @@ pub fn SeForm(id: DocId) -> impl IntoView {
             label="Hosts (comma-separated)"
             path="spec.hosts"
             value=Arc::new(move || se.read(|s| list_text(s.hosts.as_ref())))
-            on_set=Callback::new(move |v: String| se.write("spec.hosts", |s| s.hosts = opt_list(&v)))
+            on_set=Arc::new(move |v: String| se.write("spec.hosts", |s| s.hosts = opt_list(&v)))
         />
         <div class="row">
             <SelectField
@@ -81,14 +81,14 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                 path="spec.location"
                 options=options(SERVICE_ENTRY_LOCATIONS, "(default: MESH_EXTERNAL)")
                 value=Arc::new(move || se.read(|s| s.location.clone().unwrap_or_default()))
-                on_set=Callback::new(move |v: String| se.write("spec.location", |s| s.location = opt_str(&v)))
+                on_set=Arc::new(move |v: String| se.write("spec.location", |s| s.location = opt_str(&v)))
             />
             <SelectField
                 label="Resolution"
                 path="spec.resolution"
                 options=options(SERVICE_ENTRY_RESOLUTIONS, "(default: NONE)")
                 value=Arc::new(move || se.read(|s| s.resolution.clone().unwrap_or_default()))
-                on_set=Callback::new(move |v: String| se.write("spec.resolution", |s| s.resolution = opt_str(&v)))
+                on_set=Arc::new(move |v: String| se.write("spec.resolution", |s| s.resolution = opt_str(&v)))
             />
         </div>
         <h3>"Ports"</h3>
@@ -103,7 +103,7 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                         min="1"
                         max="65535"
                         value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
-                        on_set=Callback::new(move |v: String| {
+                        on_set=Arc::new(move |v: String| {
                             if let Ok(n) = opt_num::<u32>(&v) {
                                 se.write_port(k, "port-number", |p| p.number = n);
                             }
@@ -113,14 +113,14 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                         label="Name"
                         path=format!("{base}.name")
                         value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.name.clone()).unwrap_or_default()))
-                        on_set=Callback::new(move |v: String| se.write_port(k, "port-name", |p| p.name = opt_str(&v)))
+                        on_set=Arc::new(move |v: String| se.write_port(k, "port-name", |p| p.name = opt_str(&v)))
                     />
                     <SelectField
                         label="Protocol"
                         path=format!("{base}.protocol")
                         options=options(PORT_PROTOCOLS, "(not set)")
                         value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.protocol.clone()).unwrap_or_default()))
-                        on_set=Callback::new(move |v: String| se.write_port(k, "port-protocol", |p| p.protocol = opt_str(&v)))
+                        on_set=Arc::new(move |v: String| se.write_port(k, "port-protocol", |p| p.protocol = opt_str(&v)))
                     />
                     <button class="icon danger" aria-label=format!("Remove port {}", k + 1)
                         on:click=move |_| se.write("!del-port", |s| {

@@ -99,7 +99,7 @@ impl Vs {
                 label=label
                 path=path
                 value=Arc::new(move || self.rule(i, |r| get(r).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_str(&s))))
+                on_set=Arc::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_str(&s))))
             />
         }
     }
@@ -123,7 +123,7 @@ impl Vs {
                 label=label
                 path=path
                 value=Arc::new(move || self.rule(i, |r| get(r).map(|v| v.to_string()).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| {
+                on_set=Arc::new(move |s: String| {
                     if let Ok(v) = opt_num::<T>(&s) {
                         self.write_rule(i, &key, |r| set(r, v));
                     }
@@ -149,7 +149,7 @@ impl Vs {
                 path=path
                 placeholder="name: value (one per line)"
                 value=Arc::new(move || self.rule(i, |r| map_text(get(r))))
-                on_set=Callback::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_map(&s))))
+                on_set=Arc::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_map(&s))))
             />
         }
     }
@@ -260,7 +260,7 @@ pub fn VsForm(id: DocId) -> impl IntoView {
                 title="Comma-separated host names this VirtualService routes"
                 list="known-hosts"
                 value=Arc::new(move || vs.read(|v| list_text(v.hosts.as_ref())))
-                on_set=Callback::new(move |s: String| vs.write("spec.hosts", |v| v.hosts = opt_list(&s)))
+                on_set=Arc::new(move |s: String| vs.write("spec.hosts", |v| v.hosts = opt_list(&s)))
             />
             <TextField
                 label="Gateways"
@@ -269,7 +269,7 @@ pub fn VsForm(id: DocId) -> impl IntoView {
                 title="Comma-separated: mesh (sidecars) and/or gateways; empty means mesh"
                 list="known-gateways"
                 value=Arc::new(move || vs.read(|v| list_text(v.gateways.as_ref())))
-                on_set=Callback::new(move |s: String| vs.write("spec.gateways", |v| v.gateways = opt_list(&s)))
+                on_set=Arc::new(move |s: String| vs.write("spec.gateways", |v| v.gateways = opt_list(&s)))
             />
         </div>
         <div class="field check">
@@ -595,7 +595,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                     label=label
                     path=path
                     value=Arc::new(move || vs.block(i, j, get))
-                    on_set=Callback::new(move |m| vs.write_block(i, j, &key, |b| set(b, m)))
+                    on_set=Arc::new(move |m| vs.write_block(i, j, &key, |b| set(b, m)))
                 />
                 <button class="icon danger" aria-label=format!("Remove the {label} condition")
                     on:click=move |_| vs.write_block(i, j, "!del-condition", |b| set(b, None))>"✕"</button>
@@ -614,7 +614,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                     label="Ignore URI case"
                     path=format!("{base}.ignoreUriCase")
                     value=Arc::new(move || vs.block(i, j, |m| m.ignore_uri_case.unwrap_or(false)))
-                    on_set=Callback::new(move |b: bool| vs.write_block(i, j, "ignoreUriCase", |m| m.ignore_uri_case = Some(b)))
+                    on_set=Arc::new(move |b: bool| vs.write_block(i, j, "ignoreUriCase", |m| m.ignore_uri_case = Some(b)))
                 />
                 <button class="icon danger" aria-label="Remove the ignore-case option"
                     on:click=move |_| vs.write_block(i, j, "!del-condition", |m| m.ignore_uri_case = None)>"✕"</button>
@@ -631,7 +631,7 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                         min="1"
                         max="65535"
                         value=Arc::new(move || vs.block(i, j, |m| m.port.map(|p| p.to_string()).unwrap_or_default()))
-                        on_set=Callback::new(move |s: String| {
+                        on_set=Arc::new(move |s: String| {
                             if let Ok(p) = opt_num::<u32>(&s) {
                                 vs.write_block(i, j, "match-port", |m| m.port = p);
                             }
@@ -672,14 +672,14 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                         path=format!("{path}.name")
                         on_change_only=true
                         value=Arc::new(move || name_show.clone())
-                        on_set=Callback::new(rename)
+                        on_set=Arc::new(rename)
                     />
                     <MatchField
                         label=if kind == MapKind::Without { "absent when it" } else { "value" }
                         path=path
                         presence=true
                         value=Arc::new(move || vs.block(i, j, |m| kind.get(m).and_then(|h| h.get(&name_get)).cloned()))
-                        on_set=Callback::new(move |v: Option<StringMatch>| {
+                        on_set=Arc::new(move |v: Option<StringMatch>| {
                             let n = name.clone();
                             vs.write_block(i, j, &key, move |m| {
                                 if let (Some(v), Some(map)) = (v, kind.get_mut(m).as_mut()) {
@@ -872,7 +872,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                 path=format!("{base}.destination.host")
                 list="known-hosts"
                 value=Arc::new(move || host.get())
-                on_set=Callback::new(move |s: String| {
+                on_set=Arc::new(move |s: String| {
                     write_dest(&format!("spec.http[{i}].route[{k}].destination.host"), Box::new(move |d| d.host = opt_str(&s)))
                 })
             />
@@ -883,7 +883,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                 title="Subsets defined by the DestinationRules for this host"
                 placeholder="e.g. v1"
                 value=Arc::new(move || dest(|d| d.subset.clone()))
-                on_set=Callback::new(move |s: String| {
+                on_set=Arc::new(move |s: String| {
                     write_dest(&format!("spec.http[{i}].route[{k}].destination.subset"), Box::new(move |d| d.subset = opt_str(&s)))
                 })
             />
@@ -901,7 +901,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                         .map(|p| p.to_string())
                         .unwrap_or_default()
                 }))
-                on_set=Callback::new(move |s: String| {
+                on_set=Arc::new(move |s: String| {
                     if let Ok(p) = opt_num::<u32>(&s) {
                         write_dest(&format!("spec.http[{i}].route[{k}].destination.port"), Box::new(move |d| {
                             d.port = p.map(|number| PortSelector { number: Some(number), ..d.port.take().unwrap_or_default() });
@@ -916,7 +916,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                     min="0"
                     max="100"
                     value=Arc::new(move || weight.get())
-                    on_set=Callback::new(move |s: String| {
+                    on_set=Arc::new(move |s: String| {
                         if let Ok(w) = opt_num::<i32>(&s) {
                             set_weight(vs, i, k, w);
                         }

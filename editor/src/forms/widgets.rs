@@ -243,7 +243,7 @@ pub fn TextField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
     value: Getter<String>,
-    on_set: Callback<String>,
+    on_set: Setter<String>,
     #[prop(optional, into)] placeholder: String,
     /// Id of a `<datalist>` with suggestions.
     #[prop(optional, into)]
@@ -268,14 +268,17 @@ pub fn TextField(
                 placeholder=placeholder
                 list=list
                 prop:value=move || value()
-                on:input=move |ev| {
-                    if !on_change_only {
-                        on_set.run(event_target_value(&ev))
+                on:input={
+                    let on_set = on_set.clone();
+                    move |ev| {
+                        if !on_change_only {
+                            on_set(event_target_value(&ev))
+                        }
                     }
                 }
                 on:change=move |ev| {
                     if on_change_only {
-                        on_set.run(event_target_value(&ev))
+                        on_set(event_target_value(&ev))
                     }
                 }
             />
@@ -290,7 +293,7 @@ pub fn NumberField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
     value: Getter<String>,
-    on_set: Callback<String>,
+    on_set: Setter<String>,
     #[prop(optional, into)] min: Option<String>,
     #[prop(optional, into)] max: Option<String>,
     #[prop(optional, into)] step: Option<String>,
@@ -309,7 +312,7 @@ pub fn NumberField(
                 step=step
                 placeholder=placeholder
                 prop:value=move || value()
-                on:input=move |ev| on_set.run(event_target_value(&ev))
+                on:input=move |ev| on_set(event_target_value(&ev))
             />
             <FieldDiags path=path/>
         </div>
@@ -323,7 +326,7 @@ pub fn SelectField(
     #[prop(into)] path: String,
     value: Getter<String>,
     options: Vec<(String, String)>,
-    on_set: Callback<String>,
+    on_set: Setter<String>,
     /// Testid suffix when the path's testid belongs to another control.
     #[prop(optional, into)]
     testid: Option<String>,
@@ -338,7 +341,7 @@ pub fn SelectField(
                 id=id.clone()
                 data-testid=id
                 prop:value=move || v1()
-                on:change=move |ev| on_set.run(event_target_value(&ev))
+                on:change=move |ev| on_set(event_target_value(&ev))
             >
                 {options
                     .into_iter()
@@ -369,7 +372,7 @@ pub fn CheckField(
     #[prop(into)] path: String,
     /// The current value, read reactively (a plain closure: no `Signal<bool>`).
     value: Getter<bool>,
-    on_set: Callback<bool>,
+    on_set: Setter<bool>,
 ) -> impl IntoView {
     let id = field_id(&path);
     view! {
@@ -379,7 +382,7 @@ pub fn CheckField(
                 data-testid=id.clone()
                 type="checkbox"
                 prop:checked=move || value()
-                on:change=move |ev| on_set.run(event_target_checked(&ev))
+                on:change=move |ev| on_set(event_target_checked(&ev))
             />
             <label for=id>{label}</label>
             <FieldDiags path=path/>
@@ -393,7 +396,7 @@ pub fn AreaField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
     value: Getter<String>,
-    on_set: Callback<String>,
+    on_set: Setter<String>,
     #[prop(optional, into)] placeholder: String,
 ) -> impl IntoView {
     let id = field_id(&path);
@@ -407,7 +410,7 @@ pub fn AreaField(
                 spellcheck="false"
                 placeholder=placeholder
                 prop:value=move || value()
-                on:change=move |ev| on_set.run(event_target_value(&ev))
+                on:change=move |ev| on_set(event_target_value(&ev))
             ></textarea>
             <FieldDiags path=path nested=true/>
         </div>
@@ -423,7 +426,7 @@ pub fn MatchField(
     /// The current value, read reactively (a plain closure: no `Signal` type of
     /// its own).
     value: Getter<Option<StringMatch>>,
-    on_set: Callback<Option<StringMatch>>,
+    on_set: Setter<Option<StringMatch>>,
     /// Offer "present" (`{}`), for headers and query parameters.
     #[prop(optional)]
     presence: bool,
@@ -448,11 +451,13 @@ pub fn MatchField(
                 data-testid=kind_id.clone()
                 aria-label="comparison"
                 prop:value=move || kind.get()
-                on:change=move |ev| {
+                on:change={
+                    let on_set = on_set.clone();
+                    move |ev| {
                     let k = event_target_value(&ev);
                     let v = text.get_untracked();
-                    on_set.run(Some(make_match(untrack(|| v3()).as_ref(), &k, &v)))
-                }
+                    on_set(Some(make_match(untrack(|| v3()).as_ref(), &k, &v)))
+                }}
             >
                 {kinds
                     .into_iter()
@@ -470,7 +475,7 @@ pub fn MatchField(
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
                     let k = kind.get_untracked();
-                    on_set.run(Some(make_match(untrack(|| v4()).as_ref(), if k.is_empty() { "exact" } else { &k }, &v)))
+                    on_set(Some(make_match(untrack(|| v4()).as_ref(), if k.is_empty() { "exact" } else { &k }, &v)))
                 }
             />
             <FieldDiags path=path nested=true/>
@@ -480,6 +485,9 @@ pub fn MatchField(
 
 /// A value read reactively by a widget.
 pub type Getter<T> = Arc<dyn Fn() -> T + Send + Sync>;
+
+/// What a widget calls with the new value.
+pub type Setter<T> = Arc<dyn Fn(T) + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
