@@ -216,7 +216,7 @@ pub fn Toolbar() -> impl IntoView {
                 title="Light or dark theme"
                 on:click=move |_| ctx.dark.update(|d| *d = !*d)
             >
-                {move || if ctx.dark.get() { "☀ Light" } else { "☾ Dark" }}
+                {move || if ctx.dark.get() { "☀ Light" } else { "☾ Dark" }.to_owned()}
             </button>
         </div>
         <div class="drawers">

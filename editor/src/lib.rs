@@ -533,8 +533,8 @@ fn StatusBar() -> impl IntoView {
             </span>
             <span hidden data-testid="perf-boot-ms">{move || format!("{:.1}", ctx.boot_ms.get())}</span>
             <span hidden data-testid="perf-restore-ms">{move || format!("{:.1}", ctx.restore_ms.get())}</span>
-            <span hidden data-testid="ws-rev">{move || ctx.ws_rev.get()}</span>
-            <span hidden data-testid="validation-rev">{move || ctx.validation_rev.get()}</span>
+            <span hidden data-testid="ws-rev">{move || ctx.ws_rev.get().to_string()}</span>
+            <span hidden data-testid="validation-rev">{move || ctx.validation_rev.get().to_string()}</span>
         </footer>
     }
 }

@@ -2,7 +2,7 @@
 //! `meshroute analyze`), with code, level, resource, path, message and hint.
 //! Clicking one selects its resource and focuses the field (or the YAML line).
 
-use crate::forms::widgets::Show;
+use crate::forms::widgets::{keyed, Show};
 use leptos::prelude::*;
 use meshroute_model::{Diagnostic, Level};
 
@@ -83,18 +83,13 @@ pub fn all() -> Memo<Vec<Problem>> {
 
 /// A row's identity: the diagnostic itself, with its line inside its document
 /// but not its pane line, so typing that shifts other documents' lines does not
-/// rebuild their rows (their line cells follow the pane reactively).
-type RowKey = (Option<String>, Option<u32>, String, String, String, String);
-
-fn row_key(p: &Problem) -> RowKey {
+/// rebuild their rows (their line cells follow the pane reactively). `Debug`
+/// quotes the strings, so different diagnostics give different keys.
+pub fn row_key(p: &Problem) -> String {
     let d = &p.diag;
-    (
-        d.file.clone(),
-        d.line,
-        d.code.clone(),
-        d.resource.clone(),
-        d.path.clone(),
-        d.message.clone(),
+    format!(
+        "{:?}",
+        (&d.file, d.line, &d.code, &d.resource, &d.path, &d.message)
     )
 }
 
@@ -177,10 +172,7 @@ pub fn Problems() -> impl IntoView {
                     </thead>
                     <tbody>
                         // Keyed: a re-validation only touches the rows that changed.
-                        <For
-                            each=move || visible.get()
-                            key=row_key
-                            children=move |p: Problem| {
+                        {keyed(visible, |_, p| row_key(p), move |p: Problem| {
                                 let cls = level_class(p.diag.level);
                                 let (doc, doc_line) = (p.doc, p.diag.line);
                                 // Follows the pane when other documents grow or shrink.
@@ -220,8 +212,8 @@ pub fn Problems() -> impl IntoView {
                                         <td>{pane_line}</td>
                                     </tr>
                                 }
-                            }
-                        />
+                                .into_any()
+                            })}
                     </tbody>
                 </table>
                 <Show when=move || visible.with(Vec::is_empty)>

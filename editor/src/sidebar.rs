@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use meshroute_model::Level;
 
+use crate::forms::widgets::keyed;
 use crate::state::{doc_id_of, DocId};
 use crate::{ctx, templates, Tab};
 
@@ -118,7 +119,7 @@ pub fn Sidebar() -> impl IntoView {
         view! {
             <div class="group" data-testid=format!("group-{group_id}")>
                 <div class="group-head">
-                    <h3>{heading} " " <span class="muted">{move || items.with(Vec::len)}</span></h3>
+                    <h3>{heading} " " <span class="muted">{move || items.with(Vec::len).to_string()}</span></h3>
                     {can_add.then(|| view! {
                         <button
                             class="icon"
@@ -130,22 +131,18 @@ pub fn Sidebar() -> impl IntoView {
                     })}
                 </div>
                 <ul>
-                    <For
-                        each=move || items.get()
-                        key=|e| (e.id, e.title.clone(), e.kind.clone())
-                        children=move |e: Entry| {
+                    {keyed(items, |_, e| format!("{:?}", (e.id, &e.title, &e.kind)), move |e: Entry| {
                             let id = e.id;
                             let label = e.title.clone();
                             let kind_label = e.kind.clone();
                             let testid = format!("doc-{}-{}", e.kind, e.name);
                             // Per entry: a validation re-renders only the badges that changed.
-                            let mine = Memo::new(move |_| counts.with(|c| c.get(&id).copied()));
+                            let mine = Memo::new(move |_| counts.with(|c| c.get(&id).copied().unwrap_or_default()));
                             let badge = move || {
-                                mine.get().map(|(err, warn)| {
-                                    let cls = if err > 0 { "badge error" } else { "badge warning" };
-                                    let n = err + warn;
-                                    (n > 0).then(|| view! { <span class=cls title="errors + warnings">{n}</span> })
-                                })
+                                let (err, warn) = mine.get();
+                                let cls = if err > 0 { "badge error" } else { "badge warning" };
+                                let n = err + warn;
+                                (n > 0).then(|| view! { <span class=cls title="errors + warnings">{n}</span> })
                             };
                             view! {
                                 <li class:selected=move || ctx.selected.get() == Some(id)>
@@ -191,8 +188,8 @@ pub fn Sidebar() -> impl IntoView {
                                     >"✕"</button>
                                 </li>
                             }
-                        }
-                    />
+                            .into_any()
+                        })}
                 </ul>
             </div>
         }

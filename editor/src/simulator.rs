@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::forms::widgets::Show;
+use crate::forms::widgets::{keyed, Show};
 use leptos::prelude::*;
 use meshroute_model::duration::to_envoy;
 use meshroute_model::engine::decision::ActionReport;
@@ -185,11 +185,11 @@ pub fn Simulator() -> impl IntoView {
                         <label for="sim-gateway">"Proxy"</label>
                         <select id="sim-gateway" data-testid="sim-gateway" prop:value=move || s.gateway.get()
                             on:change=move |ev| s.gateway.set(event_target_value(&ev))>
-                            {move || gateways.get().into_iter().map(|g| {
+                            {keyed(gateways, |n, g| format!("{n} {g}"), move |g| {
                                 let label = if g == "mesh" { "mesh (sidecars)".to_owned() } else { format!("gateway {g}") };
                                 let g2 = g.clone();
-                                view! { <option value=g selected=move || s.gateway.get() == g2>{label}</option> }
-                            }).collect_view()}
+                                view! { <option value=g selected=move || s.gateway.get() == g2>{label}</option> }.into_any()
+                            })}
                         </select>
                     </div>
                     {text_input("Port", "sim-port", s.port, "80")}

@@ -4,6 +4,7 @@
 
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::forms::widgets::Show;
 use leptos::prelude::*;
@@ -13,11 +14,11 @@ use meshroute_model::model::{
     TrafficPolicy, CLIENT_TLS_MODES, SIMPLE_LB_ALGORITHMS,
 };
 
-use super::edit_spec;
 use super::widgets::{
     map_text, opt_map, opt_num, opt_str, prune, rows, AreaField, FieldDiags, NumberField,
     SelectField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -25,12 +26,15 @@ use crate::{ctx, Ctx};
 struct Dr {
     ctx: Ctx,
     id: DocId,
-    dr: Memo<Option<DestinationRule>>,
+    dr: Memo<Option<Spec>>,
 }
 
 impl Dr {
     fn read<T: Default>(self, f: impl FnOnce(&DestinationRule) -> T) -> T {
-        self.dr.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.dr.with(|s| match s {
+            Some(Spec::DestinationRule(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn write(self, key: &str, f: impl FnOnce(&mut DestinationRule)) {
@@ -80,8 +84,8 @@ impl Dr {
                 label=label
                 path=path
                 min="0"
-                value=Signal::derive(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).map(|v| v.to_string()).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| {
+                value=Arc::new(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).map(|v| v.to_string()).unwrap_or_default()))
+                on_set=Arc::new(move |s: String| {
                     if let Ok(v) = opt_num::<T>(&s) {
                         self.write_tp(&key, |tp| set(tp, v));
                     }
@@ -103,8 +107,8 @@ impl Dr {
             <TextField
                 label=label
                 path=path
-                value=Signal::derive(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| self.write_tp(&key, |tp| set(tp, opt_str(&s))))
+                value=Arc::new(move || self.read(|d| d.traffic_policy.as_ref().and_then(get).unwrap_or_default()))
+                on_set=Arc::new(move |s: String| self.write_tp(&key, |tp| set(tp, opt_str(&s))))
             />
         }
     }
@@ -169,14 +173,7 @@ pub fn DrForm(id: DocId) -> impl IntoView {
     let dr = Dr {
         ctx,
         id,
-        dr: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.destination_rule())
-                    .cloned()
-            })
-        }),
+        dr: spec_memo(ctx, id),
     };
     let n_subsets = Memo::new(move |_| dr.read(|d| d.subsets.items().len()));
     let mode = Memo::new(move |_| {
@@ -238,8 +235,8 @@ pub fn DrForm(id: DocId) -> impl IntoView {
             label="Host"
             path="spec.host"
             list="known-hosts"
-            value=Signal::derive(move || dr.read(|d| d.host.clone().unwrap_or_default()))
-            on_set=Callback::new(move |s: String| dr.write("spec.host", |d| d.host = opt_str(&s)))
+            value=Arc::new(move || dr.read(|d| d.host.clone().unwrap_or_default()))
+            on_set=Arc::new(move |s: String| dr.write("spec.host", |d| d.host = opt_str(&s)))
         />
         <h3>"Subsets"</h3>
         <FieldDiags path="spec.subsets"/>
@@ -255,21 +252,21 @@ pub fn DrForm(id: DocId) -> impl IntoView {
                 label="Algorithm"
                 path="spec.trafficPolicy.loadBalancer"
                 options=lb_options
-                value=Signal::derive(move || mode.get())
-                on_set=Callback::new(move |m: String| dr.write_tp("lb-mode", |tp| set_lb_mode(tp, &m)))
+                value=Arc::new(move || mode.get())
+                on_set=Arc::new(move |m: String| dr.write_tp("lb-mode", |tp| set_lb_mode(tp, &m)))
             />
             <Show when=move || mode.with(|m| m == "hash:header" || m == "hash:cookie" || m == "hash:query")>
                 <TextField
                     label="Hash key (header, cookie or query parameter name)"
                     path="spec.trafficPolicy.loadBalancer.consistentHash"
-                    value=Signal::derive(move || dr.read(|d| {
+                    value=Arc::new(move || dr.read(|d| {
                         let h = d.traffic_policy.as_ref().and_then(|t| t.load_balancer.as_ref()).and_then(|l| l.consistent_hash.as_ref());
                         h.and_then(|h| h.http_header_name.clone()
                             .or(h.http_query_parameter_name.clone())
                             .or(h.http_cookie.as_ref().and_then(|c| c.name.clone())))
                             .unwrap_or_default()
                     }))
-                    on_set=Callback::new(move |s: String| dr.write_tp("hash-key", |tp| {
+                    on_set=Arc::new(move |s: String| dr.write_tp("hash-key", |tp| {
                         let h = tp.load_balancer.get_or_insert_with(Default::default).consistent_hash.get_or_insert_with(Default::default);
                         let v = opt_str(&s);
                         if let Some(c) = h.http_cookie.as_mut() {
@@ -328,8 +325,8 @@ pub fn DrForm(id: DocId) -> impl IntoView {
                 label="Mode"
                 path="spec.trafficPolicy.tls.mode"
                 options=tls_options
-                value=Signal::derive(move || dr.read(|d| d.traffic_policy.as_ref().and_then(|t| t.tls.as_ref()).and_then(|t| t.mode.clone()).unwrap_or_default()))
-                on_set=Callback::new(move |m: String| dr.write_tp("tls-mode", |tp| tp.tls.get_or_insert_with(Default::default).mode = opt_str(&m)))
+                value=Arc::new(move || dr.read(|d| d.traffic_policy.as_ref().and_then(|t| t.tls.as_ref()).and_then(|t| t.mode.clone()).unwrap_or_default()))
+                on_set=Arc::new(move |m: String| dr.write_tp("tls-mode", |tp| tp.tls.get_or_insert_with(Default::default).mode = opt_str(&m)))
             />
         </fieldset>
         <p class="muted">"Locality load balancing, port-level and subset-level policies: edit them in the YAML pane (they are kept)."</p>
@@ -352,8 +349,8 @@ fn SubsetRow(dr: Dr, k: usize) -> impl IntoView {
             <TextField
                 label="Subset name"
                 path=format!("{base}.name")
-                value=Signal::derive(move || dr.read(|d| d.subsets.items().get(k).and_then(|s| s.name.clone()).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| dr.write(&format!("spec.subsets[{k}].name"), |d| {
+                value=Arc::new(move || dr.read(|d| d.subsets.items().get(k).and_then(|s| s.name.clone()).unwrap_or_default()))
+                on_set=Arc::new(move |s: String| dr.write(&format!("spec.subsets[{k}].name"), |d| {
                     if let Some(x) = d.subsets.as_mut().and_then(|v| v.get_mut(k)) {
                         x.name = opt_str(&s);
                     }
@@ -362,8 +359,8 @@ fn SubsetRow(dr: Dr, k: usize) -> impl IntoView {
             <AreaField
                 label="Labels (key: value per line)"
                 path=format!("{base}.labels")
-                value=Signal::derive(move || dr.read(|d| map_text(d.subsets.items().get(k).and_then(|s| s.labels.as_ref()))))
-                on_set=Callback::new(move |s: String| dr.write(&format!("spec.subsets[{k}].labels"), |d| {
+                value=Arc::new(move || dr.read(|d| map_text(d.subsets.items().get(k).and_then(|s| s.labels.as_ref()))))
+                on_set=Arc::new(move |s: String| dr.write(&format!("spec.subsets[{k}].labels"), |d| {
                     if let Some(x) = d.subsets.as_mut().and_then(|v| v.get_mut(k)) {
                         x.labels = opt_map(&s);
                     }

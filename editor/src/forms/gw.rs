@@ -1,16 +1,18 @@
 //! The Gateway form: workload selector and servers (port, protocol, hosts, TLS).
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::model::{
     Gateway, OptSliceExt, Port, Server, PORT_PROTOCOLS, SERVER_TLS_MODES,
 };
 
-use super::edit_spec;
 use super::widgets::{
     list_text, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows, AreaField, CheckField,
     FieldDiags, NumberField, SelectField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -18,12 +20,15 @@ use crate::{ctx, Ctx};
 struct Gw {
     ctx: Ctx,
     id: DocId,
-    gw: Memo<Option<Gateway>>,
+    gw: Memo<Option<Spec>>,
 }
 
 impl Gw {
     fn read<T: Default>(self, f: impl FnOnce(&Gateway) -> T) -> T {
-        self.gw.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.gw.with(|s| match s {
+            Some(Spec::Gateway(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn server<T: Default>(self, k: usize, f: impl FnOnce(&Server) -> T) -> T {
@@ -60,14 +65,7 @@ pub fn GwForm(id: DocId) -> impl IntoView {
     let gw = Gw {
         ctx,
         id,
-        gw: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.gateway())
-                    .cloned()
-            })
-        }),
+        gw: spec_memo(ctx, id),
     };
     let n = Memo::new(move |_| gw.read(|g| g.servers.items().len()));
     let add = move |_| {
@@ -88,8 +86,8 @@ pub fn GwForm(id: DocId) -> impl IntoView {
         <AreaField
             label="Selector (labels of the gateway pods, key: value per line)"
             path="spec.selector"
-            value=Signal::derive(move || gw.read(|g| map_text(g.selector.as_ref())))
-            on_set=Callback::new(move |s: String| gw.write("spec.selector", |g| g.selector = opt_map(&s)))
+            value=Arc::new(move || gw.read(|g| map_text(g.selector.as_ref())))
+            on_set=Arc::new(move |s: String| gw.write("spec.selector", |g| g.selector = opt_map(&s)))
         />
         <h3>"Servers"</h3>
         <FieldDiags path="spec.servers"/>
@@ -131,8 +129,8 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                     path=format!("{base}.port.number")
                     min="1"
                     max="65535"
-                    value=Signal::derive(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| {
+                    value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
+                    on_set=Arc::new(move |v: String| {
                         if let Ok(n) = opt_num::<u32>(&v) {
                             gw.write_server(k, "server-port", |s| s.port.get_or_insert_with(Default::default).number = n);
                         }
@@ -141,22 +139,22 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                 <TextField
                     label="Port name"
                     path=format!("{base}.port.name")
-                    value=Signal::derive(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-port-name", |s| s.port.get_or_insert_with(Default::default).name = opt_str(&v)))
+                    value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.name.clone()).unwrap_or_default()))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-port-name", |s| s.port.get_or_insert_with(Default::default).name = opt_str(&v)))
                 />
                 <SelectField
                     label="Protocol"
                     path=format!("{base}.port.protocol")
                     options=protocols
-                    value=Signal::derive(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.protocol.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-protocol", |s| s.port.get_or_insert_with(Default::default).protocol = opt_str(&v)))
+                    value=Arc::new(move || gw.server(k, |s| s.port.as_ref().and_then(|p| p.protocol.clone()).unwrap_or_default()))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-protocol", |s| s.port.get_or_insert_with(Default::default).protocol = opt_str(&v)))
                 />
             </div>
             <TextField
                 label="Hosts (comma-separated, [namespace/]host)"
                 path=format!("{base}.hosts")
-                value=Signal::derive(move || gw.server(k, |s| list_text(s.hosts.as_ref())))
-                on_set=Callback::new(move |v: String| gw.write_server(k, "server-hosts", |s| s.hosts = opt_list(&v)))
+                value=Arc::new(move || gw.server(k, |s| list_text(s.hosts.as_ref())))
+                on_set=Arc::new(move |v: String| gw.write_server(k, "server-hosts", |s| s.hosts = opt_list(&v)))
             />
             <fieldset>
                 <legend>"TLS"</legend>
@@ -164,20 +162,20 @@ fn ServerCard(gw: Gw, k: usize) -> impl IntoView {
                     label="Mode"
                     path=format!("{base}.tls.mode")
                     options=tls_modes
-                    value=Signal::derive(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.mode.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-tls-mode", |s| s.tls.get_or_insert_with(Default::default).mode = opt_str(&v)))
+                    value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.mode.clone()).unwrap_or_default()))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-tls-mode", |s| s.tls.get_or_insert_with(Default::default).mode = opt_str(&v)))
                 />
                 <TextField
                     label="Credential name (Kubernetes secret)"
                     path=format!("{base}.tls.credentialName")
-                    value=Signal::derive(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.credential_name.clone()).unwrap_or_default()))
-                    on_set=Callback::new(move |v: String| gw.write_server(k, "server-credential", |s| s.tls.get_or_insert_with(Default::default).credential_name = opt_str(&v)))
+                    value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.credential_name.clone()).unwrap_or_default()))
+                    on_set=Arc::new(move |v: String| gw.write_server(k, "server-credential", |s| s.tls.get_or_insert_with(Default::default).credential_name = opt_str(&v)))
                 />
                 <CheckField
                     label="Redirect HTTP to HTTPS"
                     path=format!("{base}.tls.httpsRedirect")
-                    value=Signal::derive(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.https_redirect).unwrap_or(false)))
-                    on_set=Callback::new(move |b: bool| gw.write_server(k, "server-redirect", |s| {
+                    value=Arc::new(move || gw.server(k, |s| s.tls.as_ref().and_then(|t| t.https_redirect).unwrap_or(false)))
+                    on_set=Arc::new(move |b: bool| gw.write_server(k, "server-redirect", |s| {
                         s.tls.get_or_insert_with(Default::default).https_redirect = b.then_some(true);
                     }))
                 />

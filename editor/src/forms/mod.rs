@@ -10,12 +10,14 @@ pub mod vs;
 pub mod weights;
 pub mod widgets;
 
-use crate::forms::widgets::Show;
+use crate::forms::widgets::{keyed, Show};
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::{Kind, Resource};
 
-use crate::problems::{focus_problem, level_class};
+use crate::problems::{focus_problem, level_class, row_key};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 use widgets::{DocDiags, FormDoc, TextField};
@@ -38,6 +40,15 @@ pub fn edit_spec<T>(
             f(t);
         }
     });
+}
+
+/// The spec of `id`'s resource. The four forms read it through this one memo type
+/// (each form is shown only for its kind).
+pub fn spec_memo(ctx: Ctx, id: DocId) -> Memo<Option<Spec>> {
+    Memo::new(move |_| {
+        ctx.ws
+            .with(|w| w.doc(id).and_then(|d| d.resource()).map(|r| r.spec.clone()))
+    })
 }
 
 #[component]
@@ -99,21 +110,22 @@ pub fn FormPanel() -> impl IntoView {
 #[component]
 fn MetaFields(id: DocId) -> impl IntoView {
     let ctx = ctx();
+    // [kind, name, namespace]: a `Memo<Vec<String>>`, a type the app has anyway.
     let meta = Memo::new(move |_| {
         ctx.ws.with(|w| {
             w.doc(id)
-                .map(|d| (d.kind_name(), d.name(), d.namespace().unwrap_or_default()))
+                .map(|d| vec![d.kind_name(), d.name(), d.namespace().unwrap_or_default()])
                 .unwrap_or_default()
         })
     });
     view! {
         <div class="meta">
-            <h2 data-testid="form-kind">{move || meta.with(|m| m.0.clone())}</h2>
+            <h2 data-testid="form-kind">{move || meta.with(|m| m.first().cloned().unwrap_or_default())}</h2>
             <TextField
                 label="Name"
                 path="metadata.name"
-                value=Signal::derive(move || meta.with(|m| m.1.clone()))
-                on_set=Callback::new(move |v: String| {
+                value=Arc::new(move || meta.with(|m| m.get(1).cloned().unwrap_or_default()))
+                on_set=Arc::new(move |v: String| {
                     ctx.edit("metadata.name", |w| w.set_meta(id, "name", v.trim()));
                 })
             />
@@ -121,8 +133,8 @@ fn MetaFields(id: DocId) -> impl IntoView {
                 label="Namespace"
                 path="metadata.namespace"
                 placeholder="default"
-                value=Signal::derive(move || meta.with(|m| m.2.clone()))
-                on_set=Callback::new(move |v: String| {
+                value=Arc::new(move || meta.with(|m| m.get(2).cloned().unwrap_or_default()))
+                on_set=Arc::new(move |v: String| {
                     ctx.edit("metadata.namespace", |w| w.set_meta(id, "namespace", v.trim()));
                 })
             />
@@ -148,20 +160,16 @@ fn DocProblems(id: DocId) -> impl IntoView {
             <details class="doc-problems" data-testid="doc-problems">
                 <summary>{move || format!("{} problems in this resource", mine.with(Vec::len))}</summary>
                 <ul>
-                    {move || {
-                        mine.get()
-                            .into_iter()
-                            .map(|p| {
-                                let cls = level_class(p.diag.level);
-                                let label = format!("{} {} — {}", p.diag.code, p.diag.path, p.diag.message);
-                                view! {
-                                    <li class=cls>
-                                        <button class="link" on:click=move |_| focus_problem(ctx, &p)>{label}</button>
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                    }}
+                    {keyed(mine, |n, p| format!("{n} {}", row_key(p)), move |p| {
+                        let cls = level_class(p.diag.level);
+                        let label = format!("{} {} — {}", p.diag.code, p.diag.path, p.diag.message);
+                        view! {
+                            <li class=cls>
+                                <button class="link" on:click=move |_| focus_problem(ctx, &p)>{label}</button>
+                            </li>
+                        }
+                        .into_any()
+                    })}
                 </ul>
             </details>
         </Show>

@@ -1,5 +1,7 @@
 //! The ServiceEntry form: hosts, location, resolution and ports.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use meshroute_model::load::Spec;
 use meshroute_model::model::{
@@ -7,10 +9,10 @@ use meshroute_model::model::{
     SERVICE_ENTRY_RESOLUTIONS,
 };
 
-use super::edit_spec;
 use super::widgets::{
     list_text, opt_list, opt_num, opt_str, rows, FieldDiags, NumberField, SelectField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -18,12 +20,15 @@ use crate::{ctx, Ctx};
 struct Se {
     ctx: Ctx,
     id: DocId,
-    se: Memo<Option<ServiceEntry>>,
+    se: Memo<Option<Spec>>,
 }
 
 impl Se {
     fn read<T: Default>(self, f: impl FnOnce(&ServiceEntry) -> T) -> T {
-        self.se.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.se.with(|s| match s {
+            Some(Spec::ServiceEntry(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn write(self, key: &str, f: impl FnOnce(&mut ServiceEntry)) {
@@ -60,37 +65,30 @@ pub fn SeForm(id: DocId) -> impl IntoView {
     let se = Se {
         ctx,
         id,
-        se: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.service_entry())
-                    .cloned()
-            })
-        }),
+        se: spec_memo(ctx, id),
     };
     let n = Memo::new(move |_| se.read(|s| s.ports.items().len()));
     view! {
         <TextField
             label="Hosts (comma-separated)"
             path="spec.hosts"
-            value=Signal::derive(move || se.read(|s| list_text(s.hosts.as_ref())))
-            on_set=Callback::new(move |v: String| se.write("spec.hosts", |s| s.hosts = opt_list(&v)))
+            value=Arc::new(move || se.read(|s| list_text(s.hosts.as_ref())))
+            on_set=Arc::new(move |v: String| se.write("spec.hosts", |s| s.hosts = opt_list(&v)))
         />
         <div class="row">
             <SelectField
                 label="Location"
                 path="spec.location"
                 options=options(SERVICE_ENTRY_LOCATIONS, "(default: MESH_EXTERNAL)")
-                value=Signal::derive(move || se.read(|s| s.location.clone().unwrap_or_default()))
-                on_set=Callback::new(move |v: String| se.write("spec.location", |s| s.location = opt_str(&v)))
+                value=Arc::new(move || se.read(|s| s.location.clone().unwrap_or_default()))
+                on_set=Arc::new(move |v: String| se.write("spec.location", |s| s.location = opt_str(&v)))
             />
             <SelectField
                 label="Resolution"
                 path="spec.resolution"
                 options=options(SERVICE_ENTRY_RESOLUTIONS, "(default: NONE)")
-                value=Signal::derive(move || se.read(|s| s.resolution.clone().unwrap_or_default()))
-                on_set=Callback::new(move |v: String| se.write("spec.resolution", |s| s.resolution = opt_str(&v)))
+                value=Arc::new(move || se.read(|s| s.resolution.clone().unwrap_or_default()))
+                on_set=Arc::new(move |v: String| se.write("spec.resolution", |s| s.resolution = opt_str(&v)))
             />
         </div>
         <h3>"Ports"</h3>
@@ -104,8 +102,8 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                         path=format!("{base}.number")
                         min="1"
                         max="65535"
-                        value=Signal::derive(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
-                        on_set=Callback::new(move |v: String| {
+                        value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.number).map(|n| n.to_string()).unwrap_or_default()))
+                        on_set=Arc::new(move |v: String| {
                             if let Ok(n) = opt_num::<u32>(&v) {
                                 se.write_port(k, "port-number", |p| p.number = n);
                             }
@@ -114,15 +112,15 @@ pub fn SeForm(id: DocId) -> impl IntoView {
                     <TextField
                         label="Name"
                         path=format!("{base}.name")
-                        value=Signal::derive(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.name.clone()).unwrap_or_default()))
-                        on_set=Callback::new(move |v: String| se.write_port(k, "port-name", |p| p.name = opt_str(&v)))
+                        value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.name.clone()).unwrap_or_default()))
+                        on_set=Arc::new(move |v: String| se.write_port(k, "port-name", |p| p.name = opt_str(&v)))
                     />
                     <SelectField
                         label="Protocol"
                         path=format!("{base}.protocol")
                         options=options(PORT_PROTOCOLS, "(not set)")
-                        value=Signal::derive(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.protocol.clone()).unwrap_or_default()))
-                        on_set=Callback::new(move |v: String| se.write_port(k, "port-protocol", |p| p.protocol = opt_str(&v)))
+                        value=Arc::new(move || se.read(|s| s.ports.items().get(k).and_then(|p| p.protocol.clone()).unwrap_or_default()))
+                        on_set=Arc::new(move |v: String| se.write_port(k, "port-protocol", |p| p.protocol = opt_str(&v)))
                     />
                     <button class="icon danger" aria-label=format!("Remove port {}", k + 1)
                         on:click=move |_| se.write("!del-port", |s| {

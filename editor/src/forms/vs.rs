@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::forms::widgets::Show;
 use leptos::prelude::*;
@@ -18,12 +19,12 @@ use meshroute_model::model::{
 use meshroute_model::yaml::join_key;
 use meshroute_model::Kind;
 
-use super::edit_spec;
 use super::weights::{even, normalize, rebalance};
 use super::widgets::{
-    list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows, AreaField,
-    CheckField, FieldDiags, MatchField, NumberField, TextField,
+    keyed, list_text, make_match, map_text, opt_list, opt_map, opt_num, opt_str, prune, rows,
+    AreaField, CheckField, FieldDiags, Getter, MatchField, NumberField, TextField,
 };
+use super::{edit_spec, spec_memo};
 use crate::state::DocId;
 use crate::{ctx, Ctx};
 
@@ -32,14 +33,17 @@ use crate::{ctx, Ctx};
 pub struct Vs {
     ctx: Ctx,
     id: DocId,
-    vs: Memo<Option<VirtualService>>,
+    vs: Memo<Option<Spec>>,
     /// Keep each route's weights summing to 100 while editing one of them.
     keep100: RwSignal<bool>,
 }
 
 impl Vs {
     fn read<T: Default>(self, f: impl FnOnce(&VirtualService) -> T) -> T {
-        self.vs.with(|v| v.as_ref().map(f).unwrap_or_default())
+        self.vs.with(|s| match s {
+            Some(Spec::VirtualService(v)) => f(v),
+            _ => T::default(),
+        })
     }
 
     fn rule<T: Default>(self, i: usize, f: impl FnOnce(&HTTPRoute) -> T) -> T {
@@ -94,8 +98,8 @@ impl Vs {
             <TextField
                 label=label
                 path=path
-                value=Signal::derive(move || self.rule(i, |r| get(r).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_str(&s))))
+                value=Arc::new(move || self.rule(i, |r| get(r).unwrap_or_default()))
+                on_set=Arc::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_str(&s))))
             />
         }
     }
@@ -118,8 +122,8 @@ impl Vs {
             <NumberField
                 label=label
                 path=path
-                value=Signal::derive(move || self.rule(i, |r| get(r).map(|v| v.to_string()).unwrap_or_default()))
-                on_set=Callback::new(move |s: String| {
+                value=Arc::new(move || self.rule(i, |r| get(r).map(|v| v.to_string()).unwrap_or_default()))
+                on_set=Arc::new(move |s: String| {
                     if let Ok(v) = opt_num::<T>(&s) {
                         self.write_rule(i, &key, |r| set(r, v));
                     }
@@ -144,8 +148,8 @@ impl Vs {
                 label=label
                 path=path
                 placeholder="name: value (one per line)"
-                value=Signal::derive(move || self.rule(i, |r| map_text(get(r))))
-                on_set=Callback::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_map(&s))))
+                value=Arc::new(move || self.rule(i, |r| map_text(get(r))))
+                on_set=Arc::new(move |s: String| self.write_rule(i, &key, |r| set(r, opt_map(&s))))
             />
         }
     }
@@ -198,12 +202,14 @@ fn known_gateways(ctx: Ctx) -> Memo<Vec<String>> {
     })
 }
 
-fn datalist(id: &'static str, items: Memo<Vec<String>>) -> impl IntoView {
+/// A `<datalist>` of suggestions.
+fn datalist(id: String, items: Memo<Vec<String>>) -> AnyView {
     view! {
         <datalist id=id>
-            {move || items.get().into_iter().map(|h| view! { <option value=h></option> }).collect_view()}
+            {keyed(items, |n, h| format!("{n} {h}"), |h| view! { <option value=h></option> }.into_any())}
         </datalist>
     }
+    .into_any()
 }
 
 #[component]
@@ -212,14 +218,7 @@ pub fn VsForm(id: DocId) -> impl IntoView {
     let vs = Vs {
         ctx,
         id,
-        vs: Memo::new(move |_| {
-            ctx.ws.with(|w| {
-                w.doc(id)
-                    .and_then(|d| d.resource())
-                    .and_then(|r| r.virtual_service())
-                    .cloned()
-            })
-        }),
+        vs: spec_memo(ctx, id),
         keep100: RwSignal::new(true),
     };
     let n_rules = Memo::new(move |_| vs.read(|v| v.http.items().len()));
@@ -252,16 +251,16 @@ pub fn VsForm(id: DocId) -> impl IntoView {
         });
     };
     view! {
-        {datalist("known-hosts", known_hosts(ctx))}
-        {datalist("known-gateways", known_gateways(ctx))}
+        {datalist("known-hosts".to_owned(), known_hosts(ctx))}
+        {datalist("known-gateways".to_owned(), known_gateways(ctx))}
         <div class="row">
             <TextField
                 label="Hosts"
                 path="spec.hosts"
                 title="Comma-separated host names this VirtualService routes"
                 list="known-hosts"
-                value=Signal::derive(move || vs.read(|v| list_text(v.hosts.as_ref())))
-                on_set=Callback::new(move |s: String| vs.write("spec.hosts", |v| v.hosts = opt_list(&s)))
+                value=Arc::new(move || vs.read(|v| list_text(v.hosts.as_ref())))
+                on_set=Arc::new(move |s: String| vs.write("spec.hosts", |v| v.hosts = opt_list(&s)))
             />
             <TextField
                 label="Gateways"
@@ -269,8 +268,8 @@ pub fn VsForm(id: DocId) -> impl IntoView {
                 placeholder="mesh"
                 title="Comma-separated: mesh (sidecars) and/or gateways; empty means mesh"
                 list="known-gateways"
-                value=Signal::derive(move || vs.read(|v| list_text(v.gateways.as_ref())))
-                on_set=Callback::new(move |s: String| vs.write("spec.gateways", |v| v.gateways = opt_list(&s)))
+                value=Arc::new(move || vs.read(|v| list_text(v.gateways.as_ref())))
+                on_set=Arc::new(move |s: String| vs.write("spec.gateways", |v| v.gateways = opt_list(&s)))
             />
         </div>
         <div class="field check">
@@ -301,7 +300,6 @@ pub fn VsForm(id: DocId) -> impl IntoView {
 fn RuleCard(vs: Vs, i: usize, n_rules: Memo<usize>) -> impl IntoView {
     let base = format!("spec.http[{i}]");
     let n_blocks = Memo::new(move |_| vs.rule(i, |r| r.r#match.items().len()));
-    let name = Memo::new(move |_| vs.rule(i, |r| r.name.clone()));
     let move_rule = move |to: usize| {
         vs.write("!move-rule", |v| {
             if let Some(h) = v.http.as_mut() {
@@ -321,10 +319,12 @@ fn RuleCard(vs: Vs, i: usize, n_rules: Memo<usize>) -> impl IntoView {
                 });
         });
     };
-    let title = move || match name.get() {
+    // A `Memo<String>`, a type the forms have anyway.
+    let title = Memo::new(move |_| match vs.rule(i, |r| r.name.clone()) {
         Some(n) => format!("Rule {} · {n}", i + 1),
         None => format!("Rule {}", i + 1),
-    };
+    });
+    let title = move || title.get();
     view! {
         <article class="card rule" data-testid=format!("f-{base}") tabindex="-1" aria-label=title>
             <header class="card-head">
@@ -376,7 +376,7 @@ fn RuleCard(vs: Vs, i: usize, n_rules: Memo<usize>) -> impl IntoView {
 }
 
 /// A condition of a match block.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Cond {
     Uri,
     IgnoreCase,
@@ -389,7 +389,7 @@ enum Cond {
     Other(&'static str),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum MapKind {
     Headers,
     Query,
@@ -486,7 +486,11 @@ fn fresh_key(map: Option<&BTreeMap<String, StringMatch>>, base: &str) -> String 
 #[component]
 fn MatchBlock(vs: Vs, i: usize, j: usize) -> impl IntoView {
     let base = format!("spec.http[{i}].match[{j}]");
-    let conds = Memo::new(move |_| vs.block(i, j, conditions));
+    let conds = Memo::new(move |_| {
+        vs.block(i, j, |m| {
+            conditions(m).into_iter().enumerate().collect::<Vec<_>>()
+        })
+    });
     let add_cond = move |what: String| {
         vs.write_block(i, j, "!add-condition", |m| match what.as_str() {
             "uri" => m.uri = Some(make_match(None, "prefix", "/")),
@@ -536,14 +540,10 @@ fn MatchBlock(vs: Vs, i: usize, j: usize) -> impl IntoView {
                     on:click=remove_block>"✕"</button>
             </div>
             <FieldDiags path=base.clone()/>
-            <For
-                each=move || conds.get().into_iter().enumerate()
-                key=|(n, c)| (*n, c.clone())
-                children=move |(n, c)| view! {
-                    {(n > 0).then(|| view! { <div class="and" aria-hidden="true">"AND"</div> })}
-                    <Condition vs=vs i=i j=j c=c/>
-                }
-            />
+            {keyed(conds, |_, (n, c)| format!("{n} {c:?}"), move |(n, c)| view! {
+                {(n > 0).then(|| view! { <div class="and" aria-hidden="true">"AND"</div> })}
+                <Condition vs=vs i=i j=j c=c/>
+            }.into_any())}
             <Show when=move || conds.with(Vec::is_empty)>
                 <p class="all">"No conditions: matches every request"</p>
             </Show>
@@ -594,8 +594,8 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                 <MatchField
                     label=label
                     path=path
-                    value=Signal::derive(move || vs.block(i, j, get))
-                    on_set=Callback::new(move |m| vs.write_block(i, j, &key, |b| set(b, m)))
+                    value=Arc::new(move || vs.block(i, j, get))
+                    on_set=Arc::new(move |m| vs.write_block(i, j, &key, |b| set(b, m)))
                 />
                 <button class="icon danger" aria-label=format!("Remove the {label} condition")
                     on:click=move |_| vs.write_block(i, j, "!del-condition", |b| set(b, None))>"✕"</button>
@@ -613,8 +613,8 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                 <CheckField
                     label="Ignore URI case"
                     path=format!("{base}.ignoreUriCase")
-                    value=Signal::derive(move || vs.block(i, j, |m| m.ignore_uri_case.unwrap_or(false)))
-                    on_set=Callback::new(move |b: bool| vs.write_block(i, j, "ignoreUriCase", |m| m.ignore_uri_case = Some(b)))
+                    value=Arc::new(move || vs.block(i, j, |m| m.ignore_uri_case.unwrap_or(false)))
+                    on_set=Arc::new(move |b: bool| vs.write_block(i, j, "ignoreUriCase", |m| m.ignore_uri_case = Some(b)))
                 />
                 <button class="icon danger" aria-label="Remove the ignore-case option"
                     on:click=move |_| vs.write_block(i, j, "!del-condition", |m| m.ignore_uri_case = None)>"✕"</button>
@@ -630,8 +630,8 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                         path=path
                         min="1"
                         max="65535"
-                        value=Signal::derive(move || vs.block(i, j, |m| m.port.map(|p| p.to_string()).unwrap_or_default()))
-                        on_set=Callback::new(move |s: String| {
+                        value=Arc::new(move || vs.block(i, j, |m| m.port.map(|p| p.to_string()).unwrap_or_default()))
+                        on_set=Arc::new(move |s: String| {
                             if let Ok(p) = opt_num::<u32>(&s) {
                                 vs.write_block(i, j, "match-port", |m| m.port = p);
                             }
@@ -671,15 +671,15 @@ fn Condition(vs: Vs, i: usize, j: usize, c: Cond) -> impl IntoView {
                         label=format!("{} name", kind.label())
                         path=format!("{path}.name")
                         on_change_only=true
-                        value=Signal::derive(move || name_show.clone())
-                        on_set=Callback::new(rename)
+                        value=Arc::new(move || name_show.clone())
+                        on_set=Arc::new(rename)
                     />
                     <MatchField
                         label=if kind == MapKind::Without { "absent when it" } else { "value" }
                         path=path
                         presence=true
-                        value=Signal::derive(move || vs.block(i, j, |m| kind.get(m).and_then(|h| h.get(&name_get)).cloned()))
-                        on_set=Callback::new(move |v: Option<StringMatch>| {
+                        value=Arc::new(move || vs.block(i, j, |m| kind.get(m).and_then(|h| h.get(&name_get)).cloned()))
+                        on_set=Arc::new(move |v: Option<StringMatch>| {
                             let n = name.clone();
                             vs.write_block(i, j, &key, move |m| {
                                 if let (Some(v), Some(map)) = (v, kind.get_mut(m).as_mut()) {
@@ -751,6 +751,7 @@ fn Routes(vs: Vs, i: usize) -> impl IntoView {
                 .iter()
                 .map(|d| i64::from(d.weight.unwrap_or(0)))
                 .sum::<i64>()
+                .to_string()
         })
     });
     let add = move |_| {
@@ -793,7 +794,8 @@ fn Routes(vs: Vs, i: usize) -> impl IntoView {
             <div class="weights-foot">
                 <span
                     data-testid=format!("weight-total-{i}")
-                    class=move || { if n.get() > 1 && total.get() != 100 { "total bad" } else { "total" } }
+                    class="total"
+                    class:bad=move || { n.get() > 1 && total.with(|t| t != "100") }
                 >
                     {move || format!("Total weight: {}%", total.get())}
                 </span>
@@ -832,7 +834,17 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
         ctx.ws.with(|w| w.subsets_for(&h))
     });
     let list_id = format!("subsets-{i}-{k}");
-    let weight = Memo::new(move |_| vs.rule(i, |r| r.route.items().get(k).and_then(|d| d.weight)));
+    // The weight as text ("" when not set): a `Memo<String>`, a type the forms have anyway.
+    let weight = Memo::new(move |_| {
+        vs.rule(i, |r| {
+            r.route
+                .items()
+                .get(k)
+                .and_then(|d| d.weight)
+                .map(|w| w.to_string())
+                .unwrap_or_default()
+        })
+    });
     let remove = move |_| {
         let keep = vs.keep100.get_untracked();
         vs.write_rule(i, "!del-destination", |r| {
@@ -859,8 +871,8 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                 label="Host"
                 path=format!("{base}.destination.host")
                 list="known-hosts"
-                value=Signal::derive(move || host.get())
-                on_set=Callback::new(move |s: String| {
+                value=Arc::new(move || host.get())
+                on_set=Arc::new(move |s: String| {
                     write_dest(&format!("spec.http[{i}].route[{k}].destination.host"), Box::new(move |d| d.host = opt_str(&s)))
                 })
             />
@@ -870,20 +882,18 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                 list=list_id.clone()
                 title="Subsets defined by the DestinationRules for this host"
                 placeholder="e.g. v1"
-                value=Signal::derive(move || dest(|d| d.subset.clone()))
-                on_set=Callback::new(move |s: String| {
+                value=Arc::new(move || dest(|d| d.subset.clone()))
+                on_set=Arc::new(move |s: String| {
                     write_dest(&format!("spec.http[{i}].route[{k}].destination.subset"), Box::new(move |d| d.subset = opt_str(&s)))
                 })
             />
-            <datalist id=list_id>
-                {move || subsets.get().into_iter().map(|s| view! { <option value=s></option> }).collect_view()}
-            </datalist>
+            {datalist(list_id, subsets)}
             <NumberField
                 label="Port"
                 path=format!("{base}.destination.port.number")
                 min="1"
                 max="65535"
-                value=Signal::derive(move || vs.rule(i, |r| {
+                value=Arc::new(move || vs.rule(i, |r| {
                     r.route.items().get(k)
                         .and_then(|d| d.destination.as_ref())
                         .and_then(|d| d.port.as_ref())
@@ -891,7 +901,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                         .map(|p| p.to_string())
                         .unwrap_or_default()
                 }))
-                on_set=Callback::new(move |s: String| {
+                on_set=Arc::new(move |s: String| {
                     if let Ok(p) = opt_num::<u32>(&s) {
                         write_dest(&format!("spec.http[{i}].route[{k}].destination.port"), Box::new(move |d| {
                             d.port = p.map(|number| PortSelector { number: Some(number), ..d.port.take().unwrap_or_default() });
@@ -905,8 +915,8 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                     path=format!("{base}.weight")
                     min="0"
                     max="100"
-                    value=Signal::derive(move || weight.get().map(|w| w.to_string()).unwrap_or_default())
-                    on_set=Callback::new(move |s: String| {
+                    value=Arc::new(move || weight.get())
+                    on_set=Arc::new(move |s: String| {
                         if let Ok(w) = opt_num::<i32>(&s) {
                             set_weight(vs, i, k, w);
                         }
@@ -919,7 +929,7 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
                     data-testid=slider_id
                     aria-label=format!("Weight of destination {}", k + 1)
                     disabled=move || n.get() < 2
-                    prop:value=move || weight.get().unwrap_or(if n.get() < 2 { 100 } else { 0 }).to_string()
+                    prop:value=move || weight.with(|w| w.parse::<i32>().ok()).unwrap_or(if n.get() < 2 { 100 } else { 0 }).to_string()
                     on:input=move |ev| {
                         if let Ok(w) = event_target_value(&ev).parse::<i32>() {
                             set_weight(vs, i, k, Some(w));
@@ -940,14 +950,14 @@ fn DestRow(vs: Vs, i: usize, k: usize, n: Memo<usize>) -> impl IntoView {
 fn Panel(
     #[prop(into)] title: String,
     #[prop(into)] testid: String,
-    #[prop(into)] summary: Signal<String>,
+    summary: Getter<String>,
     children: Children,
 ) -> impl IntoView {
     view! {
         <details class="panel" data-testid=testid>
             <summary>
                 <span class="panel-title">{title}</span>
-                <span class="panel-summary">{move || summary.get()}</span>
+                <span class="panel-summary">{move || summary()}</span>
             </summary>
             <div class="panel-body">{children()}</div>
         </details>
@@ -1000,7 +1010,7 @@ fn fault_summary(r: &HTTPRoute) -> String {
 
 #[component]
 fn Panels(vs: Vs, i: usize) -> impl IntoView {
-    let summary = move |f: fn(&HTTPRoute) -> String| Signal::derive(move || vs.rule(i, f));
+    let summary = move |f: fn(&HTTPRoute) -> String| Arc::new(move || vs.rule(i, f));
     view! {
         <div class="panels">
             <Panel title="Timeout" testid=format!("panel-timeout-{i}") summary=summary(|r| r.timeout.clone().unwrap_or_default())>

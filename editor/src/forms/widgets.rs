@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use meshroute_model::model::StringMatch;
-use meshroute_model::Level;
 
 use crate::ctx;
 use crate::problems::level_class;
@@ -55,44 +54,70 @@ pub fn FieldDiags(#[prop(into)] path: String, #[prop(optional)] nested: bool) ->
                             && d.path.starts_with(path.as_str())
                             && matches!(d.path.as_bytes()[path.len()], b'.' | b'['))
                 })
-                .map(|d| (d.level, d.code.clone(), d.message.clone()))
-                .collect::<Vec<(Level, String, String)>>()
+                .cloned()
+                .collect::<Vec<meshroute_model::Diagnostic>>()
         })
     });
     view! {
         <Show when=move || items.with(|i| !i.is_empty())>
             <ul class="field-diags" data-testid=testid.clone() role="status">
-                {move || {
-                    items
-                        .get()
-                        .into_iter()
-                        .map(|(level, code, message)| {
-                            view! {
-                                <li class=level_class(level)>
-                                    <span class="code">{code}</span>
-                                    " "
-                                    {message}
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
+                {keyed(
+                    items,
+                    |n, d| format!("{n} {:?}", (d.level, &d.code, &d.message)),
+                    |d| {
+                        view! {
+                            <li class=level_class(d.level)>
+                                <span class="code">{d.code}</span>
+                                " "
+                                {d.message}
+                            </li>
+                        }
+                        .into_any()
+                    },
+                )}
             </ul>
         </Show>
     }
 }
 
-/// The rows `0..count`, keyed by index (a `<For>` whose rows are re-created only when
-/// the count changes). Every indexed list of the forms goes through [`rows_erased`],
-/// so `For` and its keyed diff are instantiated once rather than once per list.
+/// The rows `0..count`, keyed by index (rows are re-created only when the count
+/// changes).
 pub fn rows(count: Memo<usize>, row: impl Fn(usize) -> AnyView + Send + Sync + 'static) -> AnyView {
-    rows_erased(count, Arc::new(row))
+    for_erased(
+        Arc::new(move || (0..count.get()).map(|k| (k.to_string(), k)).collect()),
+        Arc::new(row),
+    )
+}
+
+/// A keyed list of `items` (a `<For>`: a change touches only the rows whose key
+/// changed; a row keeps the item it was created with). `key` (of the index and the
+/// item) must be unique in the list and change when the row must be rebuilt.
+pub fn keyed<T: Clone + Send + Sync + 'static>(
+    items: Memo<Vec<T>>,
+    key: impl Fn(usize, &T) -> String + Send + Sync + 'static,
+    row: impl Fn(T) -> AnyView + Send + Sync + 'static,
+) -> AnyView {
+    for_erased(
+        Arc::new(move || {
+            items.with(|v| v.iter().enumerate().map(|(n, t)| (key(n, t), n)).collect())
+        }),
+        // Called by `<For>` right after `each` read the list, for a key it did not
+        // have: the item at that index is the one `each` saw.
+        Arc::new(move |n| match items.with_untracked(|v| v.get(n).cloned()) {
+            Some(t) => row(t),
+            None => ().into_any(),
+        }),
+    )
 }
 
 type RowFn = Arc<dyn Fn(usize) -> AnyView + Send + Sync>;
+type EachFn = Arc<dyn Fn() -> Vec<(String, usize)> + Send + Sync>;
 
-fn rows_erased(count: Memo<usize>, row: RowFn) -> AnyView {
-    view! { <For each=move || 0..count.get() key=|k: &usize| *k children=move |k| row(k)/> }
+/// Every list of the editor goes through this one `<For>` (string key, index into
+/// the list), so `For` and its keyed diff are instantiated once rather than once
+/// per item and key type.
+fn for_erased(each: EachFn, row: RowFn) -> AnyView {
+    view! { <For each=move || each() key=|(k, _): &(String, usize)| k.clone() children=move |(_, n)| row(n)/> }
         .into_any()
 }
 
@@ -217,8 +242,8 @@ fn field_id(path: &str) -> String {
 pub fn TextField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
-    on_set: Callback<String>,
+    value: Getter<String>,
+    on_set: Setter<String>,
     #[prop(optional, into)] placeholder: String,
     /// Id of a `<datalist>` with suggestions.
     #[prop(optional, into)]
@@ -242,15 +267,18 @@ pub fn TextField(
                 autocomplete="off"
                 placeholder=placeholder
                 list=list
-                prop:value=move || value.get()
-                on:input=move |ev| {
-                    if !on_change_only {
-                        on_set.run(event_target_value(&ev))
+                prop:value=move || value()
+                on:input={
+                    let on_set = on_set.clone();
+                    move |ev| {
+                        if !on_change_only {
+                            on_set(event_target_value(&ev))
+                        }
                     }
                 }
                 on:change=move |ev| {
                     if on_change_only {
-                        on_set.run(event_target_value(&ev))
+                        on_set(event_target_value(&ev))
                     }
                 }
             />
@@ -264,8 +292,8 @@ pub fn TextField(
 pub fn NumberField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
-    on_set: Callback<String>,
+    value: Getter<String>,
+    on_set: Setter<String>,
     #[prop(optional, into)] min: Option<String>,
     #[prop(optional, into)] max: Option<String>,
     #[prop(optional, into)] step: Option<String>,
@@ -283,8 +311,8 @@ pub fn NumberField(
                 max=max
                 step=step
                 placeholder=placeholder
-                prop:value=move || value.get()
-                on:input=move |ev| on_set.run(event_target_value(&ev))
+                prop:value=move || value()
+                on:input=move |ev| on_set(event_target_value(&ev))
             />
             <FieldDiags path=path/>
         </div>
@@ -296,37 +324,40 @@ pub fn NumberField(
 pub fn SelectField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
+    value: Getter<String>,
     options: Vec<(String, String)>,
-    on_set: Callback<String>,
+    on_set: Setter<String>,
     /// Testid suffix when the path's testid belongs to another control.
     #[prop(optional, into)]
     testid: Option<String>,
 ) -> impl IntoView {
     let id = testid.unwrap_or_else(|| field_id(&path));
     let opts = options.clone();
+    let (v1, v2) = (value.clone(), value.clone());
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
             <select
                 id=id.clone()
                 data-testid=id
-                prop:value=move || value.get()
-                on:change=move |ev| on_set.run(event_target_value(&ev))
+                prop:value=move || v1()
+                on:change=move |ev| on_set(event_target_value(&ev))
             >
                 {options
                     .into_iter()
                     .map(|(v, l)| {
-                        let v2 = v.clone();
-                        view! { <option value=v selected=move || value.get() == v2>{l}</option> }
+                        let (value, v2) = (value.clone(), v.clone());
+                        view! { <option value=v selected=move || value() == v2>{l}</option> }
                     })
                     .collect_view()}
                 {move || {
-                    let cur = value.get();
-                    (!cur.is_empty() && !opts.iter().any(|(v, _)| *v == cur)).then(|| {
+                    let cur = v2();
+                    if !cur.is_empty() && !opts.iter().any(|(v, _)| *v == cur) {
                         let label = format!("{cur} (unknown)");
-                        view! { <option value=cur selected=true>{label}</option> }
-                    })
+                        view! { <option value=cur selected=true>{label}</option> }.into_any()
+                    } else {
+                        ().into_any()
+                    }
                 }}
             </select>
             <FieldDiags path=path/>
@@ -339,8 +370,9 @@ pub fn SelectField(
 pub fn CheckField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<bool>,
-    on_set: Callback<bool>,
+    /// The current value, read reactively (a plain closure: no `Signal<bool>`).
+    value: Getter<bool>,
+    on_set: Setter<bool>,
 ) -> impl IntoView {
     let id = field_id(&path);
     view! {
@@ -349,8 +381,8 @@ pub fn CheckField(
                 id=id.clone()
                 data-testid=id.clone()
                 type="checkbox"
-                prop:checked=move || value.get()
-                on:change=move |ev| on_set.run(event_target_checked(&ev))
+                prop:checked=move || value()
+                on:change=move |ev| on_set(event_target_checked(&ev))
             />
             <label for=id>{label}</label>
             <FieldDiags path=path/>
@@ -363,8 +395,8 @@ pub fn CheckField(
 pub fn AreaField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<String>,
-    on_set: Callback<String>,
+    value: Getter<String>,
+    on_set: Setter<String>,
     #[prop(optional, into)] placeholder: String,
 ) -> impl IntoView {
     let id = field_id(&path);
@@ -377,8 +409,8 @@ pub fn AreaField(
                 rows="2"
                 spellcheck="false"
                 placeholder=placeholder
-                prop:value=move || value.get()
-                on:change=move |ev| on_set.run(event_target_value(&ev))
+                prop:value=move || value()
+                on:change=move |ev| on_set(event_target_value(&ev))
             ></textarea>
             <FieldDiags path=path nested=true/>
         </div>
@@ -391,16 +423,19 @@ pub fn AreaField(
 pub fn MatchField(
     #[prop(into)] label: String,
     #[prop(into)] path: String,
-    #[prop(into)] value: Signal<Option<StringMatch>>,
-    on_set: Callback<Option<StringMatch>>,
+    /// The current value, read reactively (a plain closure: no `Signal` type of
+    /// its own).
+    value: Getter<Option<StringMatch>>,
+    on_set: Setter<Option<StringMatch>>,
     /// Offer "present" (`{}`), for headers and query parameters.
     #[prop(optional)]
     presence: bool,
 ) -> impl IntoView {
     let id = field_id(&path);
     let kind_id = format!("{id}-type");
-    let kind = move || value.with(|m| match_kind(m.as_ref()).0);
-    let text = move || value.with(|m| match_kind(m.as_ref()).1);
+    let (v1, v2, v3, v4) = (value.clone(), value.clone(), value.clone(), value);
+    let kind = Memo::new(move |_| match_kind(v1().as_ref()).0.to_owned());
+    let text = Memo::new(move |_| match_kind(v2().as_ref()).1);
     let mut kinds = vec![
         ("exact", "equals"),
         ("prefix", "starts with"),
@@ -415,16 +450,18 @@ pub fn MatchField(
             <select
                 data-testid=kind_id.clone()
                 aria-label="comparison"
-                prop:value=kind
-                on:change=move |ev| {
+                prop:value=move || kind.get()
+                on:change={
+                    let on_set = on_set.clone();
+                    move |ev| {
                     let k = event_target_value(&ev);
-                    let v = text();
-                    on_set.run(Some(make_match(value.get_untracked().as_ref(), &k, &v)))
-                }
+                    let v = text.get_untracked();
+                    on_set(Some(make_match(untrack(|| v3()).as_ref(), &k, &v)))
+                }}
             >
                 {kinds
                     .into_iter()
-                    .map(|(k, l)| view! { <option value=k selected=move || kind() == k>{l}</option> })
+                    .map(|(k, l)| view! { <option value=k selected=move || kind.with(|c| c == k)>{l}</option> })
                     .collect_view()}
             </select>
             <input
@@ -433,18 +470,24 @@ pub fn MatchField(
                 type="text"
                 spellcheck="false"
                 autocomplete="off"
-                disabled=move || kind() == "present"
-                prop:value=text
+                disabled=move || kind.with(|k| k == "present")
+                prop:value=move || text.get()
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
-                    let k = kind();
-                    on_set.run(Some(make_match(value.get_untracked().as_ref(), if k.is_empty() { "exact" } else { k }, &v)))
+                    let k = kind.get_untracked();
+                    on_set(Some(make_match(untrack(|| v4()).as_ref(), if k.is_empty() { "exact" } else { &k }, &v)))
                 }
             />
             <FieldDiags path=path nested=true/>
         </div>
     }
 }
+
+/// A value read reactively by a widget.
+pub type Getter<T> = Arc<dyn Fn() -> T + Send + Sync>;
+
+/// What a widget calls with the new value.
+pub type Setter<T> = Arc<dyn Fn(T) + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
