@@ -459,10 +459,14 @@ pub fn plan<'a, R: RandomSource + ?Sized>(
             p.destination = dest.cluster.clone();
             // The rule's and the destination's operations in Envoy's order (the engine
             // knows where istiod puts them: route level or weighted cluster).
+            // Most rules have none: then skip the ordering work on the request path.
+            let any_ops = !dest.headers.is_empty() || d.headers().is_some_and(|h| !h.is_empty());
             let mut engine_ops = Vec::new();
-            d.header_ops(&dest, false, &mut engine_ops);
             let mut response_ops = Vec::new();
-            d.header_ops(&dest, true, &mut response_ops);
+            if any_ops {
+                d.header_ops(&dest, false, &mut engine_ops);
+                d.header_ops(&dest, true, &mut response_ops);
+            }
             let authority = d.authority_for(&dest);
             let ops = &mut p.request_ops;
             ops.push(HeaderOp::Set(s.cluster_header.into(), dest.cluster));
