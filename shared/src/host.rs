@@ -17,6 +17,26 @@ pub fn to_fqdn(host: &str, namespace: &str) -> String {
     }
 }
 
+/// istiod `resolveGatewayName`: a VirtualService's gateway reference as `ns/name`. `name` and
+/// `./name` → `vs_ns/name`; the legacy `name.ns.svc.cluster.local` (or `name.ns`) →
+/// `ns/name`; `ns/name` and `mesh` stay.
+pub fn resolve_gateway_name(g: &str, vs_ns: &str) -> String {
+    if g == "mesh" {
+        return g.to_owned();
+    }
+    match g.split_once('/') {
+        Some((".", name)) => format!("{vs_ns}/{name}"),
+        Some(_) => g.to_owned(),
+        None => match g.split_once('.') {
+            None => format!("{vs_ns}/{g}"),
+            Some((name, rest)) => {
+                let ns = rest.split('.').next().unwrap_or(rest);
+                format!("{ns}/{name}")
+            }
+        },
+    }
+}
+
 /// True for an IPv4 or IPv6 address literal.
 pub fn is_ip(s: &str) -> bool {
     s.parse::<std::net::IpAddr>().is_ok()

@@ -789,35 +789,37 @@ fn parse_k8s_time(t: &str) -> Option<(u32, u32, u32, u32, u32, u32)> {
     ))
 }
 
-/// Puts the resources of `kind` in `resources` in istiod's order, each into one of the slots
-/// that kind held (other kinds stay where they are): oldest `creationTimestamp` first, then by
-/// name, then by namespace (`sortConfigByCreationTime` in istiod's push context, applied to
-/// VirtualServices and DestinationRules alike). Istio routes a host with the first
-/// VirtualService of that order on sidecars (the others are ignored for it), concatenates them
-/// in that order at gateways, and takes the first DestinationRule of that order for a host;
-/// files and `kubectl get` output have no such order, so input order is not what Istio uses.
-/// Resources without a timestamp (most YAML files) are ordered by name, then namespace.
-pub fn order_like_istio(resources: &mut [&Resource], kind: Kind, default_ns: &str) {
-    let slots: Vec<usize> = resources
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.kind == kind)
-        .map(|(i, _)| i)
-        .collect();
-    let mut vss: Vec<&Resource> = slots
-        .iter()
-        .filter_map(|&i| resources.get(i).copied())
-        .collect();
-    // Stable: exact duplicates keep their input order.
-    vss.sort_by(|a, b| {
-        a.creation_time()
-            .cmp(&b.creation_time())
-            .then_with(|| a.name().cmp(b.name()))
-            .then_with(|| a.namespace_or(default_ns).cmp(b.namespace_or(default_ns)))
-    });
-    for (slot, r) in slots.into_iter().zip(vss) {
-        if let Some(x) = resources.get_mut(slot) {
-            *x = r;
+/// Puts the VirtualServices and the DestinationRules of `resources` in istiod's order, each
+/// kind into the slots it held (other kinds stay where they are): oldest `creationTimestamp`
+/// first, then by name, then by namespace (`sortConfigByCreationTime` in istiod's push
+/// context). Istio routes a host with the first VirtualService of that order on sidecars (the
+/// others are ignored for it), concatenates them in that order at gateways, and takes the
+/// first DestinationRule of that order for a host; files and `kubectl get` output have no such
+/// order, so input order is not what Istio uses. Resources without a timestamp (most YAML
+/// files) are ordered by name, then namespace.
+pub fn order_like_istio(resources: &mut [&Resource], default_ns: &str) {
+    for kind in [Kind::VirtualService, Kind::DestinationRule] {
+        let slots: Vec<usize> = resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.kind == kind)
+            .map(|(i, _)| i)
+            .collect();
+        // The timestamp parsed once per resource, not per comparison.
+        let mut sorted: Vec<(_, &Resource)> = slots
+            .iter()
+            .filter_map(|&i| resources.get(i).map(|r| (r.creation_time(), *r)))
+            .collect();
+        // Stable: exact duplicates keep their input order.
+        sorted.sort_by(|(ta, a), (tb, b)| {
+            ta.cmp(tb)
+                .then_with(|| a.name().cmp(b.name()))
+                .then_with(|| a.namespace_or(default_ns).cmp(b.namespace_or(default_ns)))
+        });
+        for (slot, (_, r)) in slots.into_iter().zip(sorted) {
+            if let Some(x) = resources.get_mut(slot) {
+                *x = r;
+            }
         }
     }
 }

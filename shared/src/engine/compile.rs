@@ -171,25 +171,6 @@ struct Builder<'r> {
     warnings: Vec<Diagnostic>,
 }
 
-/// Istio's `resolveGatewayName`: `name` → `ns/name`, `./name` → `ns/name`,
-/// legacy `name.ns.svc.cluster.local` → `ns/name`, `mesh` stays.
-pub(crate) fn resolve_gateway(g: &str, ns: &str) -> String {
-    if g == "mesh" {
-        return g.to_owned();
-    }
-    match g.split_once('/') {
-        Some((".", name)) => format!("{ns}/{name}"),
-        Some(_) => g.to_owned(),
-        None => match g.split_once('.') {
-            None => format!("{ns}/{g}"),
-            Some((name, rest)) => {
-                let gw_ns = rest.split('.').next().unwrap_or(rest);
-                format!("{gw_ns}/{name}")
-            }
-        },
-    }
-}
-
 /// istiod `isInternalHeader`.
 fn is_internal_header(k: &str) -> bool {
     k.starts_with(':') || k.eq_ignore_ascii_case("host")
@@ -394,7 +375,9 @@ fn has_conflict(
         }
     }
     let resolve = |gs: &[String], ns: &str| -> Vec<String> {
-        gs.iter().map(|g| resolve_gateway(g, ns)).collect()
+        gs.iter()
+            .map(|g| host::resolve_gateway_name(g, ns))
+            .collect()
     };
     let rg = resolve(root.gateways.items(), root_ns);
     let lg = resolve(leaf.gateways.items(), leaf_ns);
@@ -702,7 +685,9 @@ impl<'r> Builder<'r> {
         }) {
             let ns = self.ns(l.vs).to_owned();
             mb.gateways = Some(Cond {
-                c: g.iter().map(|x| resolve_gateway(x, &ns)).collect(),
+                c: g.iter()
+                    .map(|x| host::resolve_gateway_name(x, &ns))
+                    .collect(),
                 path: join_key(&l.path, "gateways").into(),
                 vs: l.vs,
             });
@@ -1366,12 +1351,10 @@ pub(crate) fn compile(
         opts.default_namespace.clone()
     };
     // istiod binds hosts, merges gateway routes and picks DestinationRules in its own order.
-    for kind in [Kind::VirtualService, Kind::DestinationRule] {
-        crate::load::order_like_istio(&mut resources, kind, &default_ns);
-    }
+    crate::load::order_like_istio(&mut resources, &default_ns);
     let gateway = match opts.gateway.as_deref().filter(|g| !g.is_empty()) {
         None => "mesh".to_owned(),
-        Some(g) => resolve_gateway(g, &default_ns),
+        Some(g) => host::resolve_gateway_name(g, &default_ns),
     };
     let mesh = gateway == "mesh";
     let mut b = Builder {
@@ -1494,7 +1477,7 @@ pub(crate) fn compile(
             spec.gateways
                 .items()
                 .iter()
-                .map(|g| resolve_gateway(g, &ns))
+                .map(|g| host::resolve_gateway_name(g, &ns))
                 .collect()
         };
         if !gws.contains(&b.gateway) {
@@ -1506,14 +1489,18 @@ pub(crate) fn compile(
                 Some((list, _)) => {
                     if b.mesh {
                         if list.first() != Some(&vs) && dup_warned.insert((vs, host.clone())) {
+                            let owner = list
+                                .first()
+                                .and_then(|&o| b.vs_res.get(o as usize))
+                                .map(|r| r.display_name())
+                                .unwrap_or_default();
                             let path = join_index("spec.hosts", hi);
                             b.warn(
                                 vs,
                                 codes::MR306,
                                 &path,
                                 format!(
-                                    "host {host} is already routed by VirtualService {}, which comes first in Istio's order (oldest creationTimestamp, then name, then namespace): sidecars use that one, this one is ignored for it",
-                                    b.vs_res.get(list.first().copied().unwrap_or(0) as usize).map(|r| r.display_name()).unwrap_or_default()
+                                    "host {host} is already routed by VirtualService {owner}, which comes first in Istio's order (oldest creationTimestamp, then name, then namespace): sidecars use that one, this one is ignored for it"
                                 ),
                             );
                         }
@@ -1552,7 +1539,10 @@ pub(crate) fn compile(
                 // routes end at its first catch-all route, before `SortVHostRoutes`
                 // moves catch-alls last. `open` is the catch-alls seen so far that only
                 // exist for some ports or sources (they guard what follows).
+                // `guard` is the index of `open`'s latest snapshot in `guards`, shared by
+                // every entry that follows it until the next such catch-all.
                 let mut open: Vec<Entry> = Vec::new();
+                let mut guard = NO_GUARD;
                 let mut ended = false;
                 for (ri, rule) in rule_sets.get(s as usize).into_iter().flatten().enumerate() {
                     if ended {
@@ -1567,12 +1557,6 @@ pub(crate) fn compile(
                                 (0..rule.matches.len() as u32).collect()
                             };
                             for m in blocks {
-                                let guard = if open.is_empty() {
-                                    NO_GUARD
-                                } else {
-                                    guards.push(open.clone().into_boxed_slice());
-                                    guards.len() as u32 - 1
-                                };
                                 let e = Entry {
                                     set: s,
                                     rule: ri as u32,
@@ -1589,7 +1573,11 @@ pub(crate) fn compile(
                                         ended = true;
                                         break;
                                     }
-                                    CatchAll::Sometimes => open.push(e),
+                                    CatchAll::Sometimes => {
+                                        open.push(e);
+                                        guards.push(open.clone().into_boxed_slice());
+                                        guard = guards.len() as u32 - 1;
+                                    }
                                 }
                             }
                         }

@@ -99,7 +99,7 @@ fn resolve_short_names(http: &HTTPRoute, ns: &str) -> HTTPRoute {
     };
     for m in out.r#match.iter_mut().flatten() {
         for g in m.gateways.iter_mut().flatten() {
-            *g = super::routes::resolve_gateway_name(g, ns);
+            *g = crate::host::resolve_gateway_name(g, ns);
         }
     }
     for rd in out.route.iter_mut().flatten() {

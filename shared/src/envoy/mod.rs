@@ -58,7 +58,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Level};
-use crate::load::{Kind, Resource};
+use crate::load::Resource;
 use crate::model::Destination;
 
 pub mod filter_config;
@@ -205,9 +205,7 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn new(mut resources: Vec<&'a Resource>, opts: &'a RenderOptions) -> Ctx<'a> {
         // istiod binds hosts, merges gateway routes and picks DestinationRules in its own order.
-        for kind in [Kind::VirtualService, Kind::DestinationRule] {
-            crate::load::order_like_istio(&mut resources, kind, &opts.namespace);
-        }
+        crate::load::order_like_istio(&mut resources, &opts.namespace);
         let mut diags = Vec::new();
         let registry = registry::Registry::build(&resources, &opts.namespace, &mut diags);
         let drs = policy::DestRules::build(&resources, &opts.namespace, &mut diags);

@@ -63,26 +63,7 @@ pub(crate) fn bound_to(vs: &VirtualService, vs_ns: &str, gateway: &str) -> bool 
         return gateway == "mesh";
     }
     gws.iter()
-        .any(|g| resolve_gateway_name(g, vs_ns) == gateway)
-}
-
-/// istiod `resolveGatewayName`: `name` and `./name` → `vs_namespace/name`; the legacy
-/// `name.ns.svc.cluster.local` (or `name.ns`) → `ns/name`; `ns/name` and `mesh` stay.
-pub(crate) fn resolve_gateway_name(g: &str, vs_ns: &str) -> String {
-    if g == "mesh" {
-        return g.to_owned();
-    }
-    match g.split_once('/') {
-        Some((".", name)) => format!("{vs_ns}/{name}"),
-        Some(_) => g.to_owned(),
-        None => match g.split_once('.') {
-            None => format!("{vs_ns}/{g}"),
-            Some((name, rest)) => {
-                let ns = rest.split('.').next().unwrap_or(rest);
-                format!("{ns}/{name}")
-            }
-        },
-    }
+        .any(|g| crate::host::resolve_gateway_name(g, vs_ns) == gateway)
 }
 
 /// `BuildHTTPRoutesForVirtualService`: the routes of one VirtualService on one listener port.
@@ -161,10 +142,10 @@ fn translate_route<'a>(
         // sourceMatchHTTP
         let gws = mr.gateways.items();
         if !gws.is_empty() {
-            if !gws
-                .iter()
-                .any(|g| o.gateway_names.contains(&resolve_gateway_name(g, &vs_ns)))
-            {
+            if !gws.iter().any(|g| {
+                o.gateway_names
+                    .contains(&crate::host::resolve_gateway_name(g, &vs_ns))
+            }) {
                 return None;
             }
         } else if mr.source_labels.as_ref().is_some_and(|l| !l.is_empty()) {

@@ -58,15 +58,14 @@ impl<'a> Report<'a> {
 
 /// Every problem with one resource, alone (no cross-resource knowledge).
 pub fn validate_resource(r: &Resource) -> Vec<Diagnostic> {
-    let mut report = Report::new(r);
     match &r.spec {
-        Spec::VirtualService(vs) => virtual_service::validate(vs, &mut report),
-        Spec::DestinationRule(dr) => destination_rule::validate(dr, &mut report),
-        Spec::Gateway(gw) => gateway::validate(gw, &mut report),
-        Spec::ServiceEntry(se) => service_entry::validate(se, &mut report),
-        _ => {}
+        Spec::Gateway(gw) => {
+            let mut report = Report::new(r);
+            gateway::validate(gw, &mut report);
+            report.diags
+        }
+        _ => validate_routing_resource(r),
     }
-    report.diags
 }
 
 /// [`validate_resource`] for the kinds the routing engine reads ([`crate::Kind::is_routing`]:
